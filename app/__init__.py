@@ -1,0 +1,1 @@
+"""The Qt shell of Luma Studio: entry point, main window, controllers, CLI."""

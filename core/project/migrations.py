@@ -1,0 +1,113 @@
+"""Forward migrations of the project file.
+
+Each migration takes the schema from version N-1 to N inside the same
+transaction that records N in ``luma_schema``. Later features add their tables
+by appending a :class:`Migration` to :data:`MIGRATIONS`; a migration is never
+edited once released. A file whose version is higher than the last migration
+here was written by a newer Luma Studio and is refused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute several statements inside the caller's transaction.
+
+    (``executescript`` would COMMIT first, breaking the one-transaction rule.)
+    """
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            conn.execute(pending)
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:80]}")
+
+
+def _m1_initial(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE project_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        );
+        CREATE TABLE media (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,              -- relative to the project file's folder (POSIX separators)
+            content_hash TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('video', 'audio', 'image')),
+            probe TEXT NOT NULL,             -- JSON of core.media.probe.MediaInfo
+            thumbnail BLOB,                  -- PNG
+            added_at TEXT NOT NULL
+        );
+        CREATE TABLE derived_media (
+            id INTEGER PRIMARY KEY,
+            parent_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,              -- 'proxy', ...
+            params TEXT NOT NULL,            -- JSON: how it was made
+            path TEXT NOT NULL,              -- relative to the project file's folder
+            width INTEGER,
+            height INTEGER,
+            created_at TEXT NOT NULL,
+            UNIQUE (parent_id, kind, params)
+        );
+        CREATE TABLE sequences (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            rate_num INTEGER NOT NULL CHECK (rate_num > 0),
+            rate_den INTEGER NOT NULL CHECK (rate_den > 0),
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            sample_rate INTEGER NOT NULL DEFAULT 48000,
+            playhead INTEGER NOT NULL DEFAULT 0,
+            in_point INTEGER,
+            out_point INTEGER
+        );
+        CREATE TABLE tracks (
+            id INTEGER PRIMARY KEY,
+            sequence_id INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('video', 'audio')),
+            position INTEGER NOT NULL,       -- 0 = the track nearest the centre line
+            name TEXT NOT NULL,
+            muted INTEGER NOT NULL DEFAULT 0,
+            locked INTEGER NOT NULL DEFAULT 0,
+            hidden INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE clips (
+            id INTEGER PRIMARY KEY,
+            track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+            media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE RESTRICT,
+            start INTEGER NOT NULL,          -- sequence frames
+            duration INTEGER NOT NULL CHECK (duration > 0),
+            source_in INTEGER NOT NULL DEFAULT 0 CHECK (source_in >= 0),  -- sequence frames into the source
+            name TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX clips_by_track ON clips(track_id, start);
+        CREATE INDEX tracks_by_sequence ON tracks(sequence_id, kind, position);
+        CREATE INDEX derived_by_parent ON derived_media(parent_id);
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial: media, lineage, sequences, tracks, clips", _m1_initial),
+]
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1].version if MIGRATIONS else 0
