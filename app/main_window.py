@@ -20,7 +20,7 @@ from core.project import media_store
 from core.project.proxies import proxy_jobs_for
 from core.time import frames_to_timecode
 from core.timeline import edit
-from core.timeline.model import Timeline, create_sequence, list_sequences
+from core.timeline.model import Timeline, create_sequence, list_sequences, match_sequence_to_media
 from widgets.inspector import Inspector
 from widgets.jobs_panel import JobsPanel
 from widgets.media_bin import MediaBin
@@ -32,15 +32,10 @@ MAX_RECENT = 8
 
 
 def make_viewer(parent=None, use_gl: bool = True):
-    """The GL viewer when OpenGL can be used, otherwise the raster fallback."""
-    from widgets.viewer import GLViewer, RasterViewer
+    """The GL viewer when OpenGL works in this session, otherwise the raster fallback."""
+    from widgets.viewer import RasterViewer, create_viewer
 
-    if use_gl:
-        try:
-            return GLViewer(parent)
-        except Exception as exc:  # no GL in this session: say so in the log and fall back
-            log.warning("OpenGL viewer unavailable (%s); using the raster viewer", exc)
-    return RasterViewer(parent)
+    return create_viewer(parent) if use_gl else RasterViewer(parent)
 
 
 class MainWindow(QMainWindow):
@@ -65,6 +60,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         self.viewer = make_viewer(central, use_gl)
+        self.viewer.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # click the picture, then use the keys
         self.transport_bar = TransportBar()
         lay.addWidget(self.viewer, 1)
         lay.addWidget(self.transport_bar)
@@ -216,14 +212,7 @@ class MainWindow(QMainWindow):
         if not list_sequences(project):
             create_sequence(project)
         self.timeline = Timeline(project)
-        self.timeline_view.set_timeline(self.timeline)
-        self.playback = PlaybackController(self.timeline, self.viewer, self,
-                                           preview_height=360 if self.proxy_action.isChecked() else None)
-        self.playback.frameShown.connect(self._on_frame_shown)
-        self.playback.playingChanged.connect(self.transport_bar.set_playing)
-        self.playback.errorChanged.connect(lambda e: e and self.statusBar().showMessage(e, 5000))
-        self.timeline.playhead_moved.connect(self._on_playhead)
-        self._on_playhead(self.timeline.playhead)
+        self._bind_timeline()
         self.undo_stack.clear()
         self._thumb_cache.clear()
         self._wave_cache.clear()
@@ -235,6 +224,17 @@ class MainWindow(QMainWindow):
             names = ", ".join(m.name for m in missing[:5])
             self.show_error(f"{len(missing)} media file(s) are missing: {names}. "
                             "Use File > Import Media to add them again or move them back.")
+
+    def _bind_timeline(self) -> None:
+        """(Re)connect the views and the playback to ``self.timeline``."""
+        self.timeline_view.set_timeline(self.timeline)
+        self.playback = PlaybackController(self.timeline, self.viewer, self,
+                                           preview_height=360 if self.proxy_action.isChecked() else None)
+        self.playback.frameShown.connect(self._on_frame_shown)
+        self.playback.playingChanged.connect(self.transport_bar.set_playing)
+        self.playback.errorChanged.connect(lambda e: e and self.statusBar().showMessage(e, 5000))
+        self.timeline.playhead_moved.connect(self._on_playhead)
+        self._on_playhead(self.timeline.playhead)
 
     def _stop_playback(self) -> None:
         if self.playback is not None:
@@ -276,6 +276,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _update_title(self) -> None:
+        if getattr(self, "_closing", False):
+            return
         name = self.project.path.name if self.project else "no project"
         self.setWindowTitle(f"{name} - Luma Studio")
 
@@ -448,6 +450,13 @@ class MainWindow(QMainWindow):
                 video_track = track_id
             else:
                 audio_track = track_id
+        if not tl.clips and media_ids:
+            # first clip on an empty sequence: take its size and rate, as editors expect
+            info = json.loads(self.project.query("SELECT probe FROM media WHERE id = ?", (int(media_ids[0]),))[0][0])
+            if match_sequence_to_media(self.project, tl.sequence_id, info):
+                self._stop_playback()
+                tl.reload()
+                self._bind_timeline()
         start = tl.duration if frame is None else max(0, int(frame))
         self.undo_stack.beginMacro("add media")
         try:
@@ -515,11 +524,13 @@ class MainWindow(QMainWindow):
             self.transport_bar.set_status(f"dropped {self.playback.dropped}")
 
     def _toggle_proxies(self, on: bool) -> None:
-        if self.project is not None:
-            self._set_project(self.project)
+        if self.timeline is not None:
+            self._stop_playback()
+            self._bind_timeline()
 
     # ================================================================ close
     def closeEvent(self, event) -> None:
+        self._closing = True
         active = self.jobs.active()
         if active:
             self.jobs.cancel_all()

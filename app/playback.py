@@ -28,7 +28,7 @@ class DecodeWorker(threading.Thread):
         self.ahead = ahead
         self.buffer: OrderedDict[int, np.ndarray] = OrderedDict()
         self.cond = threading.Condition()
-        self._stop = False
+        self._stopping = False
         self._generation = 0
         self.decoded = 0
         self.error: str | None = None
@@ -51,7 +51,7 @@ class DecodeWorker(threading.Thread):
     def run(self) -> None:
         while True:
             with self.cond:
-                if self._stop:
+                if self._stopping:
                     return
                 wanted = self._wanted()
                 # forget frames that are no longer useful
@@ -87,7 +87,7 @@ class DecodeWorker(threading.Thread):
 
     def stop(self) -> None:
         with self.cond:
-            self._stop = True
+            self._stopping = True
             self.cond.notify_all()
         self.join(timeout=2)
 

@@ -104,8 +104,58 @@ def _m1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m2_lighting(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE lighting_settings (
+            key TEXT PRIMARY KEY,            -- tempo_bpm, tempo_offset, beats_per_bar, sample_rate
+            value TEXT NOT NULL
+        );
+        CREATE TABLE lighting_fixture_defs (
+            key TEXT PRIMARY KEY,            -- "Manufacturer/Model"
+            definition TEXT NOT NULL,        -- JSON of core.lighting.fixture_def.FixtureDef.to_dict()
+            source TEXT NOT NULL DEFAULT ''  -- the file it was imported from (informational)
+        );
+        CREATE TABLE lighting_fixtures (
+            id TEXT PRIMARY KEY,             -- what patterns and show files call it ("par1")
+            patch_order INTEGER NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            def_key TEXT NOT NULL REFERENCES lighting_fixture_defs(key) ON DELETE RESTRICT,
+            mode TEXT NOT NULL,
+            universe INTEGER NOT NULL CHECK (universe >= 1),
+            address INTEGER NOT NULL CHECK (address BETWEEN 1 AND 512),
+            groups TEXT NOT NULL DEFAULT '[]',   -- JSON list of group names
+            x REAL NOT NULL DEFAULT 0,       -- stage position, metres
+            y REAL NOT NULL DEFAULT 0,
+            z REAL NOT NULL DEFAULT 0
+        );
+        CREATE TABLE lighting_patterns (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            graph TEXT NOT NULL              -- JSON of core.lighting.pattern.PatternGraph.to_dict()
+        );
+        CREATE TABLE lighting_layers (
+            id INTEGER PRIMARY KEY,
+            pattern_id INTEGER NOT NULL REFERENCES lighting_patterns(id) ON DELETE CASCADE,
+            track TEXT NOT NULL,
+            start_beat REAL NOT NULL,
+            end_beat REAL NOT NULL,
+            z INTEGER NOT NULL DEFAULT 0,
+            blend TEXT NOT NULL DEFAULT 'replace'
+                CHECK (blend IN ('replace', 'add', 'multiply', 'screen', 'max', 'min')),
+            opacity TEXT NOT NULL DEFAULT '[]',  -- JSON [[beat from layer start, 0..1, interp], ...]
+            CHECK (end_beat > start_beat)
+        );
+        CREATE INDEX lighting_layers_by_track ON lighting_layers(track, start_beat);
+        CREATE INDEX lighting_layers_by_pattern ON lighting_layers(pattern_id);
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial: media, lineage, sequences, tracks, clips", _m1_initial),
+    Migration(2, "lighting: fixture definitions, patch, patterns, layers", _m2_lighting),
 ]
 
 

@@ -93,6 +93,29 @@ def create_sequence(project: Project, name: str = "Sequence 1", rate: RateLike =
     return int(seq_id)
 
 
+def match_sequence_to_media(project: Project, sequence_id: int, info: dict) -> bool:
+    """Adopt a video's size and frame rate for an empty sequence (what NLEs offer on the first clip).
+
+    ``info`` is a media row's probe dict. Returns whether the sequence changed.
+    """
+    video = info.get("video") or {}
+    if not video:
+        return False
+    rate = as_rate(str(video["rate"]))
+    width, height = int(video["width"]), int(video["height"])
+    used = project.query("SELECT COUNT(*) FROM clips c JOIN tracks t ON t.id = c.track_id WHERE t.sequence_id = ?",
+                         (sequence_id,))[0][0]
+    if used:
+        return False
+    row = project.query("SELECT rate_num, rate_den, width, height FROM sequences WHERE id = ?", (sequence_id,))
+    if row and row[0] == (rate.numerator, rate.denominator, width, height):
+        return False
+    with project.transaction("match sequence to clip"):
+        project.execute("UPDATE sequences SET rate_num = ?, rate_den = ?, width = ?, height = ? WHERE id = ?",
+                        (rate.numerator, rate.denominator, width, height, sequence_id))
+    return True
+
+
 def list_sequences(project: Project) -> list[tuple[int, str]]:
     return [(int(i), n) for i, n in project.query("SELECT id, name FROM sequences ORDER BY id")]
 
