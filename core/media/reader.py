@@ -62,7 +62,9 @@ class FrameReader:
 
     ``size=(width, height)`` scales the output (done by FFmpeg while
     converting to RGB). ``thread_type`` is PyAV's decoder threading
-    (``"AUTO"``, ``"FRAME"``, ``"SLICE"`` or ``"NONE"``).
+    (``"AUTO"``, ``"FRAME"``, ``"SLICE"`` or ``"NONE"``). The cache holds at
+    most ``cache_size`` frames and at most ``cache_bytes`` of RGB output
+    (64 frames of 4K would be 1.6 GB), but always at least one frame.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class FrameReader:
         thread_type: str = "AUTO",
         size: Optional[tuple[int, int]] = None,
         strict: bool = False,
+        cache_bytes: int = 512 << 20,
     ):
         if int(cache_size) < 1:
             raise ValueError("cache_size must be at least 1")
@@ -103,6 +106,8 @@ class FrameReader:
         self._rate: Fraction = video.rate
         self._tb: Fraction = video.time_base
         self._frame_count = video.frame_count
+        out_w, out_h = self._out_size or (video.width, video.height)
+        self._cache_size = max(1, min(self._cache_size, int(cache_bytes) // (out_w * out_h * 3)))
         first = probed.first_frame
         # AVI stores no presentation times: with B-frames FFmpeg's guessed ones
         # come out of the decoder scrambled, so count frames instead
@@ -142,6 +147,11 @@ class FrameReader:
         if self._out_size is not None:
             return self._out_size
         return (self.info.video.width, self.info.video.height)
+
+    @property
+    def cache_size(self) -> int:
+        """Frames the cache holds (``cache_size``, lowered to fit ``cache_bytes``)."""
+        return self._cache_size
 
     @property
     def closed(self) -> bool:

@@ -1,0 +1,1 @@
+"""Bundled resources (icons, style sheets, shaders, fixtures) and generators."""
