@@ -257,6 +257,8 @@ class MainWindow(QMainWindow):
 
     def save(self) -> None:
         if self.project is not None:
+            if self.timeline is not None:
+                self.timeline.save_playhead()
             self._run(self.project.save)
             self.undo_stack.setClean()
             self.statusBar().showMessage(f"Saved {self.project.path.name}", 3000)

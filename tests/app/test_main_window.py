@@ -236,9 +236,9 @@ def test_end_to_end_vtest(qtbot, window, vtest, tmp_path):
                 expected = fr.to_ndarray(format="rgb24")
                 break
     assert np.abs(window.viewer.frame().astype(int) - expected.astype(int)).max() <= 1
+    window.save()
     snap = tl.snapshot()
     path = window.project.path
-    window.save()
     window.close_project()
     with Project.open(path) as p:
         assert Timeline(p).snapshot() == snap
