@@ -41,3 +41,20 @@ def push_edit(stack, timeline: Timeline, fn, *args, **kwargs) -> ClipChange:
     if not change.empty:
         stack.push(ClipChangeCommand(timeline, change))
     return change
+
+
+class TrackFlagCommand(QUndoCommand):
+    """Mute / lock / hide a track (undoable)."""
+
+    def __init__(self, timeline: Timeline, track_id: int, flag: str, value: bool):
+        name = timeline.track(track_id).name
+        verb = {"muted": "mute", "locked": "lock", "hidden": "hide"}.get(flag, flag)
+        super().__init__(f"{verb if value else 'un' + verb} {name}")
+        self.timeline, self.track_id, self.flag, self.value = timeline, track_id, flag, value
+        self.old = bool(getattr(timeline.track(track_id), flag))
+
+    def redo(self) -> None:
+        edit.set_track_flag(self.timeline, self.track_id, self.flag, self.value)
+
+    def undo(self) -> None:
+        edit.set_track_flag(self.timeline, self.track_id, self.flag, self.old)

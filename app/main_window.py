@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QImage, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget)
 
 from app import media_controller
-from app.commands import push_edit
+from app.commands import TrackFlagCommand, push_edit
 from app.jobs import JobRunner
 from app.playback import PlaybackController
 from core.errors import LumaError
@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         tv.mediaDropped.connect(self._on_media_dropped)
         tv.filesDropped.connect(self._on_files_dropped_on_timeline)
         tv.selectionChanged.connect(self._show_selection)
+        tv.trackToggleRequested.connect(self.toggle_track_flag)
         self.transport_bar.playToggled.connect(self.toggle_play)
         self.transport_bar.stepRequested.connect(self.step)
         self.transport_bar.homeRequested.connect(lambda: self.seek(0))
@@ -414,6 +415,15 @@ class MainWindow(QMainWindow):
         if self.timeline is None:
             return None
         return self._run(push_edit, self.undo_stack, self.timeline, fn, *args, **kwargs)
+
+    def toggle_track_flag(self, track_id: int, flag: str) -> None:
+        if self.timeline is None:
+            return
+        try:
+            current = bool(getattr(self.timeline.track(int(track_id)), flag))
+            self.undo_stack.push(TrackFlagCommand(self.timeline, int(track_id), flag, not current))
+        except LumaError as exc:
+            self.show_error(str(exc))
 
     def _on_move(self, clip_ids: list, delta: int, track_map: dict) -> None:
         self._edit(edit.move_clips, list(clip_ids), int(delta), {int(k): int(v) for k, v in track_map.items()})

@@ -35,8 +35,14 @@ class ClipChange:
         return set(self.before) == set(self.after)
 
 
+_HIGH_WATER = "clip_id_high_water"
+
+
 def _next_ids(tl: Timeline, count: int) -> list[int]:
+    """Fresh clip ids, never reused (analysis results and undo may still name a deleted clip)."""
     base = tl.project.query("SELECT COALESCE(MAX(id), 0) FROM clips")[0][0]
+    high = int(tl.project.get_meta(_HIGH_WATER, "0") or 0)
+    base = max(base, high)
     return list(range(base + 1, base + 1 + count))
 
 
@@ -82,6 +88,9 @@ def apply(tl: Timeline, change: ClipChange) -> ClipChange:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(c.id, c.track_id, c.media_id, c.start, c.duration, c.source_in, c.name) for c in change.after],
         )
+        if change.after:
+            high = max(int(p.get_meta(_HIGH_WATER, "0") or 0), max(c.id for c in change.after))
+            p.set_meta(_HIGH_WATER, str(high))
     tl.refresh(change.touched)
     return change
 
@@ -197,6 +206,23 @@ def delete_clips(tl: Timeline, clip_ids: Seq[int]) -> ClipChange:
     before = _clips(tl, clip_ids)
     return apply(tl, ClipChange("delete clip" if len(before) == 1 else f"delete {len(before)} clips",
                                 tuple(before), ()))
+
+
+TRACK_FLAGS = ("muted", "locked", "hidden")
+
+
+def set_track_flag(tl: Timeline, track_id: int, flag: str, value: bool) -> bool:
+    """Mute, lock or hide a track in one transaction; returns the previous value (for undo)."""
+    if flag not in TRACK_FLAGS:
+        raise EditError(f"unknown track state {flag!r} (one of {', '.join(TRACK_FLAGS)})")
+    track = tl.track(track_id)
+    old = bool(getattr(track, flag))
+    if old != bool(value):
+        verb = {"muted": "mute", "locked": "lock", "hidden": "hide"}[flag]
+        with tl.project.transaction(f"{verb if value else 'un' + verb} {track.name}"):
+            tl.project.execute(f"UPDATE tracks SET {flag} = ? WHERE id = ?", (int(bool(value)), track_id))
+        tl.refresh()
+    return old
 
 
 def snap(tl: Timeline, frame: int, threshold: int, exclude: Iterable[int] = (), playhead: bool = True) -> int:

@@ -123,3 +123,25 @@ def test_video_stack_and_change_signal(tl):
     assert stack[0][1] == pytest.approx(6 / 25)
     assert tl.video_stack(25)[0][0].id == b.id
     assert tl.video_stack(35) == []
+
+
+def test_clip_ids_are_never_reused(tl):
+    a = edit.add_clip(tl, tl.media_id, v1(tl), 0, duration=10).after[0].id
+    b = edit.add_clip(tl, tl.media_id, v1(tl), 10, duration=10).after[0].id
+    edit.delete_clips(tl, [b])
+    c = edit.add_clip(tl, tl.media_id, v1(tl), 10, duration=10).after[0].id
+    assert len({a, b, c}) == 3
+
+
+def test_track_flags(tl):
+    t = v1(tl)
+    assert edit.set_track_flag(tl, t, "muted", True) is False
+    assert tl.track(t).muted
+    edit.set_track_flag(tl, t, "hidden", True)
+    cid = edit.add_clip(tl, tl.media_id, t, 0, duration=10).after[0].id
+    assert tl.video_stack(5) == []  # hidden tracks show nothing
+    edit.set_track_flag(tl, t, "locked", True)
+    with pytest.raises(EditError, match="locked"):
+        edit.delete_clips(tl, [cid])
+    with pytest.raises(EditError, match="unknown track state"):
+        edit.set_track_flag(tl, t, "solo", True)
