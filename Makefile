@@ -12,7 +12,7 @@ DEMO_DIR ?= $(HOME)/LumaDemo
 APT_PACKAGES := xvfb xauth libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0 \
 	libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 \
-	libxcb-sync1 libxcb-xkb1 libx11-xcb1 ffmpeg
+	libxcb-sync1 libxcb-xkb1 libx11-xcb1 ffmpeg desktop-file-utils
 
 .PHONY: run test bench setup sysdeps venv testdata demo clean distclean
 

@@ -45,7 +45,7 @@ def _library(paths: list[str]):
 def cmd_show_import(args: argparse.Namespace) -> int:
     """Create or update a project from a show file."""
     from core.lighting.show_file import load_show_file
-    from core.lighting.store import load_show, save_show
+    from core.lighting.store import save_show, stored_definitions
     from core.project import Project
 
     out = Path(args.output)
@@ -55,8 +55,7 @@ def cmd_show_import(args: argparse.Namespace) -> int:
     if out.exists():
         project = Project.open(out)
         try:
-            stored = load_show(project).patch.definitions
-            show = load_show_file(args.show_file, library, stored)
+            show = load_show_file(args.show_file, library, stored_definitions(project))
             save_show(project, show, label=f"import {Path(args.show_file).name}")
         finally:
             project.close()

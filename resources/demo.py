@@ -64,9 +64,10 @@ def make_demo(folder: str | Path, progress: TextIO | None = None, overwrite: boo
             if not (exc.name or "").startswith("core.lighting"):
                 raise
         else:
-            rig = add_demo_rig(project, tempo_bpm=120)
-            if rig:
-                summary.append(str(rig))
+            show = add_demo_rig(project, tempo_bpm=120)
+            fixtures = len(show.patch.fixtures)
+            summary.append(f"lighting: {fixtures} fixtures, {len(show.patterns)} patterns, "
+                           f"{len(show.layers)} layers at {float(show.tempo.bpm):g} BPM")
         if summary:
             project.set_meta("demo_summary", "; ".join(summary))
     finally:

@@ -31,6 +31,7 @@ import numpy as np
 
 from core.lighting.capabilities import capabilities, capability
 from core.lighting.composite import LayerSlice, composite
+from core.lighting.errors import LayerError
 from core.lighting.layers import Layer, z_order
 from core.lighting.nodes.base import EvalContext
 from core.lighting.patch import Patch
@@ -156,8 +157,9 @@ class CompositeBuffer:
 
     def prefetch(self, playhead: float, seconds: float = 10.0) -> int:
         """Build the blocks from the playhead to ``seconds`` ahead; returns how many were missing."""
-        missing = [b for b in range(self.block_of_time(playhead), self.block_of_time(playhead + seconds) + 1)
-                   if b not in self._blocks]
+        with self._lock:
+            missing = [b for b in range(self.block_of_time(playhead), self.block_of_time(playhead + seconds) + 1)
+                       if b not in self._blocks]
         for b in missing:
             self._get(b)
         return len(missing)
@@ -196,7 +198,7 @@ class CompositeBuffer:
         with self._lock:
             old = self.show.layers[index]
             if layer.pattern not in self.show.patterns:
-                self.show.add_layer(layer)  # raises the error naming the missing pattern
+                raise LayerError(f"layer on {layer.track!r} uses pattern {layer.pattern!r}, which does not exist")
             self.show.layers[index] = layer
             self._setup_caps()
             self._invalidate_layer(old)

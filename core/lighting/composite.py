@@ -78,6 +78,7 @@ def composite(caps: list[str], samples: int, size: int, slices: list[LayerSlice]
         if sl.stop <= sl.start or sl.output.empty:
             continue
         op = np.clip(np.asarray(sl.opacity, dtype=np.float32), 0.0, 1.0)
+        opaque, visible = bool((op == 1.0).all()), bool((op > 0.0).all())
         rows = slice(sl.start, sl.stop)
         for name, cv in sl.output.caps.items():
             arrays = out.get(name)
@@ -87,16 +88,24 @@ def composite(caps: list[str], samples: int, size: int, slices: list[LayerSlice]
             k = len(cv.indices)
             cols = slice(None) if k == size else cv.indices  # the whole rig: no fancy indexing
             below = arrays.values[rows, cols]  # (T', k, d)
-            had = arrays.present[rows, cols]  # (T', k)
             top = np.broadcast_to(cv.values, below.shape)
+            need_had = cap.discrete or sl.blend is not BlendMode.REPLACE or not visible
+            had = arrays.present[rows, cols] if need_had else None  # (T', k)
             if cap.discrete:
                 take = (op >= 0.5)[:, None]
                 arrays.values[rows, cols] = np.where(take[..., None], top, below)
                 arrays.present[rows, cols] = had | take
                 continue
             mixed = blend(sl.blend, below, top)
-            if sl.blend is not BlendMode.REPLACE:
+            covered = had is None or bool(had.all())
+            if sl.blend is not BlendMode.REPLACE and not covered:
                 mixed = np.where(had[..., None], mixed, top)
-            arrays.values[rows, cols] = below + op[:, None, None] * (mixed - below)
-            arrays.present[rows, cols] = had | (op > 0.0)[:, None]
+            if opaque:
+                arrays.values[rows, cols] = mixed
+            else:
+                arrays.values[rows, cols] = below + op[:, None, None] * (mixed - below)
+            if visible:
+                arrays.present[rows, cols] = True
+            elif not covered:
+                arrays.present[rows, cols] = had | (op > 0.0)[:, None]
     return out

@@ -212,7 +212,10 @@ class DmxRenderer:
         eff = intensity * np.where(self.wheel_only & pres["color"], brightest, 1.0)
         # dimmer levels: the largest effective intensity of the heads each one lights
         eff_ext = np.concatenate([eff, np.array([0.0, gm], dtype=eff.dtype)])
-        levels = eff_ext[self.dim_src].max(axis=1) if self.dimmer_levels else np.zeros(0, eff.dtype)
+        if self.dim_src.shape[1] == 1:  # every dimmer lights one head (or is a full master)
+            levels = eff_ext[self.dim_src[:, 0]]
+        else:
+            levels = eff_ext[self.dim_src].max(axis=1) if self.dimmer_levels else np.zeros(0, eff.dtype)
         drv = self.driver
         lit = levels[np.maximum(drv, 0)] if self.dimmer_levels else np.zeros(n, eff.dtype)
         scale = np.where(drv >= 0, np.divide(eff, lit, out=np.ones_like(eff), where=lit > 0), eff)

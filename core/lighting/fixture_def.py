@@ -104,11 +104,12 @@ class ChannelDef:
     def gobo_slots(self) -> list[int]:
         """DMX values of slot 0 (open) and the gobos in wheel order."""
         open_value = self.default
+        found_open = False
         slots: list[int] = []
         for r in self.ranges:
             low = r.name.lower()
-            if "open" in low and not slots and open_value == self.default:
-                open_value = r.centre
+            if not found_open and not slots and ("open" in low or "open" in r.resource.lower()):
+                open_value, found_open = r.centre, True  # "Open", or a range showing the open picture
                 continue
             if r.preset == "GoboMacro" or (not r.preset and "gobo" in low and "shake" not in low and "rot" not in low):
                 slots.append(r.centre)

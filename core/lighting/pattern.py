@@ -267,9 +267,14 @@ def merge(pattern: str, results: list[ApplyResult], rig: Rig) -> LayerOutput:
                         f"once; to blend them, put one in another pattern on its own layer.",
                         rs[j].node_id,
                     )
-        if len(rs) == 1 and rs[0].values.shape[1] == 1:
-            out.caps[cap] = CapValues(np.sort(rs[0].indices), rs[0].values)
-            continue
+        if len(rs) == 1:
+            r = rs[0]
+            if r.values.shape[1] == 1:  # one value for all: order does not matter
+                out.caps[cap] = CapValues(np.sort(r.indices), r.values)
+                continue
+            if np.all(r.indices[1:] > r.indices[:-1]):  # already sorted
+                out.caps[cap] = CapValues(r.indices, r.values)
+                continue
         t = max(r.values.shape[0] for r in rs)
         idx = np.concatenate([r.indices for r in rs])
         vals = np.concatenate([np.broadcast_to(r.values, (t, len(r.indices), dims)) for r in rs], axis=1)

@@ -301,10 +301,12 @@ def _read_show(r: _Reader, root: yaml.Node | None, library: FixtureLibrary | Non
 # ====================================================================== writing
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ ./+()&'>-]*$")
+_NUMBERISH = re.compile(r"^[-+]?(\.\d+|\d[\d_]*(\.\d*)?)([eE][-+]?\d+)?$")  # numbers to YAML 1.2 readers too
 
 
 def _str(s: str) -> str:
-    if _PLAIN.match(s) and not s.endswith(" ") and ": " not in s and " #" not in s:
+    """Plain when every YAML reader reads it back as this text, else double-quoted."""
+    if _PLAIN.match(s) and not s.endswith(" ") and ": " not in s and " #" not in s and not _NUMBERISH.match(s):
         try:
             if yaml.safe_load(f"k: {s}") == {"k": s} and yaml.safe_load(f"[{s}]") == [s]:
                 return s

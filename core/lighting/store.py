@@ -54,6 +54,17 @@ def load_show(project: Project) -> Show:
     return Show(patch, patterns, layers, tempo, check_sample_rate(rate))
 
 
+def stored_definitions(project: Project) -> dict[str, FixtureDef]:
+    """The fixture definitions stored in the project, by key (damaged ones are skipped)."""
+    out = {}
+    for key, text, source in project.query("SELECT key, definition, source FROM lighting_fixture_defs"):
+        try:
+            out[key] = FixtureDef.from_dict(json.loads(text), source=source or key)
+        except (json.JSONDecodeError, LightingError):
+            continue  # a re-import loads the definition from the library again
+    return out
+
+
 def layer_rows(project: Project, pattern_names: dict[int, str] | None = None) -> list[tuple[int, Layer]]:
     """(row id, layer) in id order."""
     if pattern_names is None:

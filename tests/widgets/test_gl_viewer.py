@@ -144,7 +144,7 @@ def make_raster(qtbot, qapp):
     return make
 
 
-@pytest.fixture(params=["gl", "raster"])
+@pytest.fixture(params=[pytest.param("gl", marks=pytest.mark.gl), "raster"])
 def make_viewer(request):
     """Either viewer: behaviour shared by both is tested on both."""
     return request.getfixturevalue("make_gl" if request.param == "gl" else "make_raster")
@@ -153,6 +153,7 @@ def make_viewer(request):
 # ---- the key test: decoded H.264 frame == GL framebuffer -----------------------------
 
 
+@pytest.mark.gl
 @pytest.mark.parametrize("number", [0, 4, 9])
 def test_gl_framebuffer_equals_decoded_h264_frame(make_gl, clips, qtbot, number):
     frame = clips[(150, 100)][number]
@@ -168,6 +169,7 @@ def test_gl_framebuffer_equals_decoded_h264_frame(make_gl, clips, qtbot, number)
     assert viewer.frame_size() == (150, 100)
 
 
+@pytest.mark.gl
 def test_gl_fit_in_equal_size_widget_is_exact(make_gl, clips):
     frame = clips[(64, 48)][3]
     viewer = make_gl(64, 48)
@@ -187,6 +189,7 @@ def test_raster_grab_equals_decoded_h264_frame(make_raster, clips):
 # ---- texture management -----------------------------------------------------------------
 
 
+@pytest.mark.gl
 def test_gl_texture_reallocated_only_on_size_change(make_gl, clips):
     viewer = make_gl(150, 100)
     viewer.set_zoom(1.0)
@@ -213,6 +216,7 @@ def test_gl_texture_reallocated_only_on_size_change(make_gl, clips):
     assert viewer.last_upload_ms >= 0.0
 
 
+@pytest.mark.gl
 def test_gl_accepts_strided_frames_without_copy(make_gl):
     wide = pattern_frame(5, 100, 48)
     crop = wide[:, 20:84]  # rows 300 bytes apart, 64 pixels wide
@@ -292,6 +296,19 @@ def test_middle_drag_pans(make_viewer, qtbot):
     pixels = grab_pixels(viewer)
     assert np.array_equal(pixels[5:, 10:], frame[:-5, :-10])
     assert not pixels[:5].any() and not pixels[:, :10].any()
+
+
+def test_middle_click_without_drag_keeps_fit(make_viewer, qtbot):
+    viewer = make_viewer(200, 200)
+    viewer.set_frame(pattern_frame(0, 320, 160))
+    qtbot.mouseClick(viewer, Qt.MouseButton.MiddleButton, pos=QPoint(100, 100))
+    assert viewer.is_fit()
+    qtbot.mousePress(viewer, Qt.MouseButton.MiddleButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(viewer, QPoint(110, 100))
+    qtbot.mouseRelease(viewer, Qt.MouseButton.MiddleButton, pos=QPoint(110, 100))
+    assert viewer.zoom() == pytest.approx(0.625)  # panning left fit mode at the fit factor
+    assert viewer.center().x() == pytest.approx(160 - 10 / 0.625)
+    assert viewer.image_rect() == QRectF(10, 50, 200, 100)
 
 
 def test_wheel_zooms_about_the_cursor(make_viewer):
@@ -375,6 +392,21 @@ def test_frame_validation(qapp):
 # ---- failure handling --------------------------------------------------------------------
 
 
+@pytest.mark.gl
+def test_gl_frame_over_texture_limit_shows_a_message(make_gl, qtbot):
+    viewer = make_gl(200, 100)
+    shown = []
+    viewer.frameShown.connect(shown.append)
+    limit = viewer._renderer.max_texture_size
+    viewer.set_frame(np.zeros((1, limit + 1, 3), np.uint8), number=1)
+    pixels = grab_pixels(viewer)
+    assert pixels.any(), "the message is drawn"
+    assert shown == [] and viewer.uploads == 0 and viewer.gl_error() is None
+
+
+
+
+@pytest.mark.gl
 def test_gl_shader_failure_is_reported_not_raised(make_gl, qtbot, monkeypatch):
     monkeypatch.setattr(gl_viewer_module, "_shader_source", lambda name: "this is not GLSL\n")
     viewer = GLViewer()
@@ -422,6 +454,7 @@ def test_platform_without_opengl_falls_back_to_raster():
     assert "FAILED [\"the Qt platform 'offscreen' cannot show OpenGL widgets\"]" in result.stdout
 
 
+@pytest.mark.gl
 def test_create_viewer_picks_gl_when_available(make_gl, qtbot):
     software = is_software_renderer(opengl_renderer())
     viewer = create_viewer(allow_software_gl=True)
@@ -437,3 +470,53 @@ def test_software_renderer_names():
     assert is_software_renderer("Microsoft Basic Render Driver")
     assert not is_software_renderer("NVIDIA H100 80GB HBM3/PCIe/SSE2")
     assert not is_software_renderer("AMD Radeon RX 7900 XTX (radeonsi, navi31, LLVM 17.0.6)")
+
+
+_CONTEXT_SCRIPT = """
+import sys
+import numpy as np
+from PySide6.QtGui import QImage, QSurfaceFormat
+from PySide6.QtWidgets import QApplication
+if sys.argv[1] == "core":
+    fmt = QSurfaceFormat()
+    fmt.setVersion(3, 3)
+    fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    QSurfaceFormat.setDefaultFormat(fmt)
+app = QApplication([])
+from widgets.viewer import GLViewer
+frame = np.random.default_rng(5).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+viewer = GLViewer()
+viewer.setFixedSize(50, 40)
+viewer.set_frame(frame)
+viewer.set_safe_areas(True)
+viewer.show()
+app.processEvents()
+viewer.set_safe_areas(False)
+image = viewer.grabFramebuffer().convertToFormat(QImage.Format.Format_RGB888)
+rows = np.frombuffer(image.constBits(), np.uint8).reshape(40, image.bytesPerLine())
+print("INFO", viewer.gl_info())
+print("ERROR", viewer.gl_error())
+print("EXACT", np.array_equal(rows[:, :150].reshape(40, 50, 3), frame))
+"""
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize(
+    "context, env, header",
+    [
+        ("core", {}, "#version 330 core"),
+        ("legacy", {"MESA_GL_VERSION_OVERRIDE": "2.1", "MESA_GLSL_VERSION_OVERRIDE": "120"}, "#version 120"),
+    ],
+)
+def test_gl_core_profile_and_legacy_glsl(make_gl, context, env, header):
+    """The same shaders run in a 3.3 core-profile context and a GL 2.1 / GLSL 1.20 one."""
+    if context == "legacy" and "Mesa" not in make_gl(8, 8).gl_info():
+        pytest.skip("forcing GL 2.1 needs Mesa (MESA_GL_VERSION_OVERRIDE)")
+    full_env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), QT_QPA_PLATFORM="xcb", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", _CONTEXT_SCRIPT, context], cwd=REPO_ROOT, env=full_env,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert header in result.stdout, result.stdout
+    assert "ERROR None" in result.stdout and "EXACT True" in result.stdout, result.stdout

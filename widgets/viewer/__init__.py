@@ -17,8 +17,8 @@ from widgets.viewer.gl_viewer import (
     is_software_renderer,
     opengl_renderer,
     opengl_unavailable_reason,
+    probe_opengl,
 )
-from widgets.viewer.gl_viewer import _probe_opengl
 from widgets.viewer.raster_viewer import RasterViewer
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "is_software_renderer",
     "opengl_renderer",
     "opengl_unavailable_reason",
+    "probe_opengl",
 ]
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def create_viewer(
     tests/benchmarks/bench_viewer_pipeline.py), so it is chosen unless
     ``allow_software_gl``. The reason for a RasterViewer is logged.
     """
-    reason, renderer = _probe_opengl()
+    reason, renderer = probe_opengl()
     if reason is None and is_software_renderer(renderer) and not allow_software_gl:
         reason = f"OpenGL is software-rendered ({renderer})"
     if reason is None:

@@ -264,8 +264,11 @@ class _QuadRenderer:
         GL.glUseProgram(0)
 
 
-def _probe_opengl() -> tuple[str | None, str]:
-    """(why a GLViewer cannot work here or None, GL_RENDERER string)."""
+def probe_opengl() -> tuple[str | None, str]:
+    """(why a GLViewer cannot work here or None, GL_RENDERER string).
+
+    Needs a QGuiApplication; creates and drops a throw-away context.
+    """
     if GL is None:
         return f"PyOpenGL could not be loaded ({_GL_IMPORT_ERROR})", ""
     if QGuiApplication.instance() is None:
@@ -301,12 +304,12 @@ def opengl_unavailable_reason() -> str | None:
 
     Needs a QGuiApplication; creates and drops a throw-away context.
     """
-    return _probe_opengl()[0]
+    return probe_opengl()[0]
 
 
 def opengl_renderer() -> str:
     """GL_RENDERER of a context made here ("" when OpenGL is unavailable)."""
-    return _probe_opengl()[1]
+    return probe_opengl()[1]
 
 
 def is_software_renderer(renderer: str) -> bool:
@@ -325,7 +328,9 @@ class GLViewer(FrameViewMixin, QOpenGLWidget):
     Signals:
         frameShown(int): after the first paint showing a frame given a number.
         viewChanged(): zoom or pan changed.
-        glFailed(str): OpenGL could not start; the message says why.
+        glFailed(str): OpenGL could not start; the message says why. It can be
+            emitted from inside initializeGL: connect with Qt.QueuedConnection
+            a slot that replaces or deletes the viewer.
 
     Attributes:
         uploads: texture uploads done so far (one per new frame painted).

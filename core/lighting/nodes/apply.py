@@ -49,7 +49,8 @@ class _ApplyNode(NodeType):
         v = self._value(ctx, inputs, params)
         if v.ndim != 3 or v.shape[-1] != dims:
             raise PatternError(f"node {node_id!r}: the {self.applies} value has shape {v.shape}", node_id)
-        values = np.clip(_gather(v, sel.indices), 0.0, 1.0).astype(np.float32)
+        values = _gather(v, sel.indices).astype(np.float32)  # a new array: clip it in place
+        np.clip(values, 0.0, 1.0, out=values)
         return ApplyResult(self.applies, sel.indices, values, node_id)
 
 
