@@ -404,7 +404,7 @@ class MainWindow(QMainWindow):
     def _waveform_done(self, media_id: int, peaks) -> None:
         self._wave_cache[media_id] = peaks
         if self.timeline is not None:
-            self.timeline_view.viewport().update()
+            self.timeline_view.invalidate_media(media_id)
 
     def _job_changed(self, job_id: int) -> None:
         rec = self.jobs.jobs[job_id]
