@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Save &As...", self._ask_save_as, QKeySequence.StandardKey.SaveAs)
         f.addSeparator()
         self._action(f, "&Import Media...", self._ask_import, "Ctrl+I")
+        self._action(f, "Re&link Missing Media...", self._ask_relink)
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self._refresh_recent()
@@ -224,7 +225,7 @@ class MainWindow(QMainWindow):
         if missing:
             names = ", ".join(m.name for m in missing[:5])
             self.show_error(f"{len(missing)} media file(s) are missing: {names}. "
-                            "Use File > Import Media to add them again or move them back.")
+                            "Use File > Relink Missing Media to point at the folder they moved to.")
 
     def _bind_timeline(self) -> None:
         """(Re)connect the views and the playback to ``self.timeline``."""
@@ -306,6 +307,27 @@ class MainWindow(QMainWindow):
                                                 "*.flac *.aac *.png *.jpg *.jpeg *.tif *.tiff);;All files (*)")
         if paths:
             self.import_files(paths)
+
+    def _ask_relink(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder to search for missing media", str(Path.home()))
+        if folder:
+            self.relink_missing([folder])
+
+    def relink_missing(self, folders: list[str]) -> int:
+        """Find moved media under ``folders`` (same name and content) and point the project at them."""
+        if self.project is None:
+            return 0
+        found = self._run(media_store.relink_all, self.project, folders) or {}
+        still = media_store.missing_media(self.project)
+        self._reload_bin()
+        if self.playback is not None:
+            self.playback.worker.invalidate()
+            self.playback.source.close()
+        msg = f"Relinked {len(found)} file(s)"
+        if still:
+            msg += f"; still missing: {', '.join(m.name for m in still[:5])}"
+        self.statusBar().showMessage(msg, 8000)
+        return len(found)
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])

@@ -242,3 +242,23 @@ def test_end_to_end_vtest(qtbot, window, vtest, tmp_path):
     window.close_project()
     with Project.open(path) as p:
         assert Timeline(p).snapshot() == snap
+
+
+def test_moved_footage_is_reported_and_relinked(qtbot, window, small_clip, tmp_path):
+    (tmp_path / "footage").mkdir()
+    local = shutil.copy(small_clip, tmp_path / "footage" / "take1.mp4")
+    import_and_wait(qtbot, window, [local])
+    window.add_media_to_timeline(window.bin.media_ids(), frame=0)
+    path = window.project.path
+    window.save()
+    window.close_project()
+    (tmp_path / "moved").mkdir()
+    shutil.move(local, tmp_path / "moved" / "take1.mp4")
+    window.errors.clear()
+    assert window.open_project(path)
+    assert window.errors and "take1.mp4" in window.errors[-1] and "missing" in window.errors[-1]
+    assert window.relink_missing([str(tmp_path / "moved")]) == 1
+    assert media_store.missing_media(window.project) == []
+    window.seek(12)
+    qtbot.waitUntil(lambda: window.playback.last_shown == 12, timeout=5000)
+    assert read_barcode(window.viewer.frame()) == 12
