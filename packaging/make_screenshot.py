@@ -1,6 +1,6 @@
-"""Regenerate docs/screenshot.png: the main window on the demo project.
+"""Regenerate packaging/screenshot.png: the main window on the demo project.
 
-Run under a display, e.g.:  xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshot.py
+Run under a display, e.g.:  xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python packaging/make_screenshot.py
 """
 
 import sys
@@ -35,7 +35,7 @@ def main() -> None:
         time.sleep(0.02)
     w.timeline_view.select([next(iter(w.timeline.clips))])
     app.processEvents()
-    out = ROOT / "docs" / "screenshot.png"
+    out = ROOT / "packaging" / "screenshot.png"
     w.grab().save(str(out))
     print(out)
     w.close()
