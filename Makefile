@@ -24,7 +24,8 @@ run: setup
 		echo "(or start a display, e.g. run this under xvfb-run, or log in to a desktop)"; \
 		exit 0; \
 	fi; \
-	$(BIN)/luma demo --out $(DEMO_DIR)
+	if [ -f $(DEMO_DIR)/demo.luma ]; then $(BIN)/luma $(DEMO_DIR)/demo.luma; \
+	else $(BIN)/luma demo --out $(DEMO_DIR); fi
 
 test: setup testdata
 	$(BIN)/python -m pytest -q tests
@@ -77,7 +78,7 @@ $(DATA)/qlcplus/.done:
 	touch $@
 
 demo: setup
-	$(BIN)/luma demo --headless --out $(DEMO_DIR)
+	$(BIN)/luma demo --headless --force --out $(DEMO_DIR)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis

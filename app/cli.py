@@ -115,7 +115,7 @@ def cmd_demo(args) -> int:
         if not has_display():
             print(NO_DISPLAY_HELP, file=sys.stderr)
             return EXIT_USAGE
-    project_path = make_demo(out, progress=sys.stderr if args.headless else None)
+    project_path = make_demo(out, progress=sys.stderr if args.headless else None, overwrite=args.force)
     if args.headless:
         from core.project import Project
         from core.project import media_store
@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="create the demo project (and open it)")
     p.add_argument("--headless", action="store_true", help="only create it and print what was made")
     p.add_argument("--out", help="folder for demo.luma and its media (default: current folder)")
+    p.add_argument("--force", action="store_true", help="replace an existing demo.luma in that folder")
     p.set_defaults(func=cmd_demo)
 
     for module in ("app.cli_lighting",):

@@ -59,9 +59,13 @@ def run_gui(project: str | Path | None = None) -> int:
         recent = window.recent_files()
         project = next((p for p in recent if Path(p).is_file()), None)
     if project is None:
-        from resources.demo import make_demo
+        demo = Path.home() / "LumaDemo" / "demo.luma"
+        if demo.is_file():
+            project = demo
+        else:
+            from resources.demo import make_demo
 
-        project = make_demo(Path.home() / "LumaDemo")
+            project = make_demo(demo.parent)
     window.open_project(project)
     window.show()
     return app.exec()

@@ -18,7 +18,7 @@ DEMO_RATE = Fraction(25)
 DEMO_SIZE = (1280, 720)
 
 
-def make_demo(folder: str | Path, progress: TextIO | None = None, overwrite: bool = True) -> Path:
+def make_demo(folder: str | Path, progress: TextIO | None = None, overwrite: bool = False) -> Path:
     from core.project import Project
     from core.project import media_store
     from core.timeline import edit
@@ -30,6 +30,11 @@ def make_demo(folder: str | Path, progress: TextIO | None = None, overwrite: boo
             print(msg, file=progress, flush=True)
 
     folder = Path(folder).expanduser().resolve()
+    if (folder / "demo.luma").exists() and not overwrite:
+        from core.errors import ProjectError
+
+        raise ProjectError(f"{folder / 'demo.luma'} exists already: open it with `luma {folder / 'demo.luma'}`, "
+                           "or pass --force to make it again (its edits are lost)")
     media_dir = folder / "demo-media"
     media_dir.mkdir(parents=True, exist_ok=True)
     clips = [

@@ -110,3 +110,18 @@ def test_desktop_file_validates():
     r = subprocess.run(["desktop-file-validate", str(ROOT / "packaging" / "luma-studio.desktop")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_demo_never_overwrites_without_force(tmp_path):
+    assert luma("demo", "--headless", "--out", tmp_path).returncode == 0
+    marker = tmp_path / "demo.luma"
+    con = sqlite3.connect(marker)
+    con.execute("INSERT INTO project_meta(key, value) VALUES ('user_edit', 'keep me')")
+    con.commit()
+    con.close()
+    r = luma("demo", "--headless", "--out", tmp_path)
+    assert r.returncode == 1 and "exists already" in r.stderr and "--force" in r.stderr
+    con = sqlite3.connect(marker)
+    assert con.execute("SELECT value FROM project_meta WHERE key='user_edit'").fetchone() == ("keep me",)
+    con.close()
+    assert luma("demo", "--headless", "--force", "--out", tmp_path).returncode == 0
