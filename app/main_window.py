@@ -541,13 +541,17 @@ class MainWindow(QMainWindow):
         tl = self.timeline
         if tl is None or self.playback is None:
             return
-        col = "in_point" if which == "in" else "out_point"
-        with tl.project.transaction(f"mark {which}"):
-            tl.project.execute(f"UPDATE sequences SET {col} = ? WHERE id = ?", (tl.playhead, tl.sequence_id))
-        tl.reload()
         seq = tl.sequence
-        if seq.in_point is not None or seq.out_point is not None:
-            self.playback.set_play_range(seq.in_point or 0, seq.out_point)
+        in_point, out_point = (tl.playhead, seq.out_point) if which == "in" else (seq.in_point, tl.playhead)
+        if in_point is not None and out_point is not None and out_point < in_point:
+            # marking past the other mark moves that mark, as editors expect
+            in_point, out_point = (in_point, None) if which == "in" else (None, out_point)
+        try:
+            tl.set_in_out(in_point, out_point)
+        except LumaError as exc:
+            self.show_error(str(exc))
+            return
+        self.playback.set_play_range(in_point or 0, out_point)
 
     def _on_playhead(self, frame: int) -> None:
         if self.timeline is not None:

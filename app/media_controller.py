@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtGui import QImage
 
 from core.jobs import check_cancelled
@@ -75,12 +74,6 @@ def thumbnail_image(project: Project, media_id: int) -> QImage | None:
         return None
     img = QImage.fromData(rows[0][0], "PNG")
     return None if img.isNull() else img
-
-
-def rgb_to_qimage(rgb: np.ndarray) -> QImage:
-    rgb = np.ascontiguousarray(rgb)
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 def clip_properties(tl: Timeline, clip: Clip) -> list[tuple[str, str]]:

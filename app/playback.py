@@ -109,6 +109,7 @@ class PlaybackController(QObject):
         self.source = TimelineFrameSource(timeline, preview_height=preview_height)
         self.worker = DecodeWorker(self.source, self.transport)
         self.worker.start()
+        self._explicit_range: tuple[int, int | None] | None = None
         self.dropped = 0
         self.shown = 0
         self.last_shown: int | None = None
@@ -157,8 +158,7 @@ class PlaybackController(QObject):
         self.transport.set_range(start, end)
 
     def _update_range(self) -> None:
-        rng = getattr(self, "_explicit_range", None)
-        if rng is None:
+        if self._explicit_range is None:
             self.transport.set_range(0, max(0, self.timeline.duration - 1))
 
     def _notify_wake(self) -> None:

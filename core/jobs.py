@@ -55,17 +55,6 @@ class CancelToken:
         return self._event.is_set()
 
 
-class FunctionJob:
-    """Wrap a function ``fn(progress, cancelled) -> result`` as a Job."""
-
-    def __init__(self, title: str, fn: Callable[[ProgressFn, CancelledFn], Any]):
-        self.title = title
-        self._fn = fn
-
-    def run(self, progress: ProgressFn, cancelled: CancelledFn) -> Any:
-        return self._fn(progress, cancelled)
-
-
 class TerminalProgress:
     """A one-line progress bar on a text stream (stderr by default).
 

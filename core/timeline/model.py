@@ -202,8 +202,11 @@ class Timeline:
         return None
 
     def clips_in_range(self, track_id: int, start: int, end: int) -> list[Clip]:
-        """Clips on a track that overlap [start, end)."""
-        return [c for c in self._by_track.get(track_id, []) if c.start < end and c.end > start]
+        """Clips on a track that overlap [start, end) (clips on a track never overlap each other)."""
+        clips = self._by_track.get(track_id, [])
+        i = max(0, bisect.bisect_right(self._starts.get(track_id, []), start) - 1)
+        j = bisect.bisect_left(self._starts.get(track_id, []), end)
+        return [c for c in clips[i:j] if c.end > start]
 
     @property
     def duration(self) -> int:
@@ -265,6 +268,15 @@ class Timeline:
         with self.project.transaction("move playhead", notify=False):
             self.project.execute("UPDATE sequences SET playhead = ? WHERE id = ?", (self._playhead, self.sequence_id))
         self.sequence = replace(self.sequence, playhead=self._playhead)
+
+    def set_in_out(self, in_point: int | None, out_point: int | None) -> None:
+        """Store the sequence's in and out marks (None clears one) in one transaction."""
+        if in_point is not None and out_point is not None and out_point < in_point:
+            raise EditError("the out point must not come before the in point")
+        with self.project.transaction("mark in/out"):
+            self.project.execute("UPDATE sequences SET in_point = ?, out_point = ? WHERE id = ?",
+                                 (in_point, out_point, self.sequence_id))
+        self.sequence = replace(self.sequence, in_point=in_point, out_point=out_point)
 
     def snapshot(self) -> dict:
         """Everything about the sequence, for comparing timelines (tests, save/reopen)."""

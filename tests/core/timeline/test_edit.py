@@ -145,3 +145,20 @@ def test_track_flags(tl):
         edit.delete_clips(tl, [cid])
     with pytest.raises(EditError, match="unknown track state"):
         edit.set_track_flag(tl, t, "solo", True)
+
+
+def test_clips_in_range_and_in_out(tl):
+    t = v1(tl)
+    a = edit.add_clip(tl, tl.media_id, t, 0, duration=10).after[0].id
+    b = edit.add_clip(tl, tl.media_id, t, 20, duration=10).after[0].id
+    c = edit.add_clip(tl, tl.media_id, t, 30, duration=10).after[0].id
+    ids = lambda s, e: [x.id for x in tl.clips_in_range(t, s, e)]  # noqa: E731
+    assert ids(5, 25) == [a, b]
+    assert ids(10, 20) == []
+    assert ids(29, 31) == [b, c]
+    assert ids(0, 100) == [a, b, c]
+    tl.set_in_out(5, 40)
+    tl.reload()
+    assert (tl.sequence.in_point, tl.sequence.out_point) == (5, 40)
+    with pytest.raises(EditError, match="out point"):
+        tl.set_in_out(40, 5)
