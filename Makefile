@@ -8,11 +8,14 @@ STAMP := $(VENV)/.installed
 DATA := tests/data
 DEMO_DIR ?= $(HOME)/LumaDemo
 
-# Qt/xcb/GL runtime libraries, Xvfb for the GL tests, ffmpeg for reference checks.
+# Qt/xcb/GL runtime libraries, Xvfb for the GL tests, ffmpeg for reference checks,
+# libusb (Enttec USB via pyftdi), PortAudio (audio clock), OLA (the DMX receiver
+# the integration tests send to, inside a network namespace), iproute2 (ip netns).
 APT_PACKAGES := xvfb xauth libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0 \
 	libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 \
-	libxcb-sync1 libxcb-xkb1 libx11-xcb1 ffmpeg desktop-file-utils
+	libxcb-sync1 libxcb-xkb1 libx11-xcb1 ffmpeg desktop-file-utils \
+	libusb-1.0-0 libportaudio2 ola iproute2 util-linux
 
 .PHONY: run test bench setup sysdeps venv testdata demo clean distclean
 

@@ -133,6 +133,11 @@ class CompositeBuffer:
         return _Block(values, present)
 
     def _get(self, b: int) -> _Block:
+        # a built block is read without the lock (dict reads are atomic), so a sender
+        # sampling the show never waits while the prefetcher builds the next block
+        block = self._blocks.get(b)
+        if block is not None:
+            return block
         with self._lock:
             block = self._blocks.get(b)
             if block is None:

@@ -50,29 +50,61 @@ class Transport:
         elapsed = Fraction(now - self._anchor_time)
         return self._anchor_frame + elapsed * self.rate * self._speed
 
+    def _bounded(self, now: float, commit: bool = True) -> Fraction:
+        """Exact position at ``now`` within the play range (stops or wraps at its ends).
+
+        Called with the lock held; reaching a range end while playing (not
+        looping) re-anchors there with speed 0, so the transport stops.
+        """
+        pos = self._position(now)
+        lo = self.start_frame
+        hi = self.end_frame
+        if self._speed > 0 and hi is not None and pos >= hi + 1:
+            if self.loop and hi >= lo:
+                span = hi - lo + 1
+                return lo + (pos - lo) % span
+            if commit:
+                self._anchor_frame, self._anchor_time, self._speed = Fraction(hi), now, Fraction(0)
+            return Fraction(hi)
+        if self._speed < 0 and pos < lo:
+            if self.loop and hi is not None and hi >= lo:
+                span = hi - lo + 1
+                return lo + (pos - lo) % span
+            if commit:
+                self._anchor_frame, self._anchor_time, self._speed = Fraction(lo), now, Fraction(0)
+            return Fraction(lo)
+        return pos
+
     def frame(self) -> int:
         """The frame showing now (bounded by the play range); stops at the range end."""
         with self._lock:
-            now = self._clock()
-            pos = self._position(now)
-            frame = math.floor(pos)
-            lo = self.start_frame
-            hi = self.end_frame
-            if self._speed > 0 and hi is not None and frame > hi:
-                if self.loop and hi >= lo:
-                    span = hi - lo + 1
-                    frame = lo + (frame - lo) % span
-                else:
-                    frame = hi
-                    self._anchor_frame, self._anchor_time, self._speed = Fraction(hi), now, Fraction(0)
-            elif self._speed < 0 and frame < lo:
-                if self.loop and hi is not None and hi >= lo:
-                    span = hi - lo + 1
-                    frame = lo + (frame - lo) % span
-                else:
-                    frame = lo
-                    self._anchor_frame, self._anchor_time, self._speed = Fraction(lo), now, Fraction(0)
-            return frame
+            return math.floor(self._bounded(self._clock()))
+
+    def position(self) -> Fraction:
+        """The exact position now in frames, between frames while playing (for DMX and audio)."""
+        with self._lock:
+            return self._bounded(self._clock())
+
+    def position_at(self, clock_value: float) -> Fraction:
+        """Where the transport will be (or was) at a reading of its clock, without changing it."""
+        with self._lock:
+            return self._bounded(float(clock_value), commit=False)
+
+    def time(self) -> float:
+        """The position now in seconds (continuous, not snapped to a frame)."""
+        return float(self.position() / self.rate)
+
+    def now(self) -> float:
+        """The current reading of the master clock."""
+        return self._clock()
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Follow another clock (the audio device's) from here on, without a jump in position."""
+        with self._lock:
+            old = self._clock()
+            pos = self._position(old)
+            self._clock = clock
+            self._anchor_frame, self._anchor_time = pos, clock()
 
     def seconds(self) -> Fraction:
         return Fraction(self.frame()) / self.rate
