@@ -12,24 +12,12 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Callable
 
+from app.cli_util import EXIT_ERROR, guarded
 from core.errors import LumaError
 
-EXIT_ERROR = 1
 
 
-def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except LumaError as exc:
-            print(f"luma: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-
-    run.__name__ = handler.__name__
-    run.__doc__ = handler.__doc__
-    return run
 
 
 def _library(paths: list[str]):
@@ -41,7 +29,7 @@ def _library(paths: list[str]):
 # ---------------------------------------------------------------- handlers
 
 
-@_guarded
+@guarded
 def cmd_show_import(args: argparse.Namespace) -> int:
     """Create or update a project from a show file."""
     from core.lighting.show_file import load_show_file
@@ -72,7 +60,7 @@ def cmd_show_import(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
+@guarded
 def cmd_show_export(args: argparse.Namespace) -> int:
     """Write a project's lighting show as YAML."""
     from core.lighting.show_file import dump_show
@@ -91,7 +79,7 @@ def cmd_show_export(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
+@guarded
 def cmd_dmx(args: argparse.Namespace) -> int:
     """Print the 512 channel values of one universe at one time."""
     from core.lighting.buffer import CompositeBuffer
@@ -122,7 +110,7 @@ def cmd_dmx(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
+@guarded
 def cmd_fixtures_list(args: argparse.Namespace) -> int:
     """List the fixture definitions on the search paths."""
     library = _library(args.fixtures)

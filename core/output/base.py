@@ -151,9 +151,10 @@ def _load_builtin() -> None:
     global _builtin_loaded
     if _builtin_loaded:
         return
-    _builtin_loaded = True
     # importing a module registers its schemes
     from core.output import artnet, filerec, ftdi, sacn  # noqa: F401
+
+    _builtin_loaded = True
 
 
 def schemes() -> list[str]:

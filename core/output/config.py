@@ -13,7 +13,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from core.output.base import OutputContext, OutputError, parse_url
+from core.output.base import OutputContext, OutputError, open_output
 from core.project import Project
 
 META_KEY = "dmx_outputs"
@@ -30,7 +30,8 @@ class OutputConfig:
     name: str = ""
 
     def validate(self) -> None:
-        parse_url(self.url)
+        """Check the URL and its parameters (builds the output, touches no device or network)."""
+        open_output(self.url)
         if not 1.0 <= self.rate <= 1000.0:
             raise OutputError(f"{self.url}: rate {self.rate:g} Hz is outside 1..1000")
         if not -1000.0 <= self.latency_ms <= 1000.0:

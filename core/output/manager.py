@@ -42,6 +42,7 @@ class OutputManager:
     def start(self, configs: list[OutputConfig]) -> list[str]:
         """Start a sender for each enabled output; returns the outputs that could not be set up."""
         self.stop()
+        self.senders = []
         self.errors = []
         for cfg in configs:
             if not cfg.enabled:
@@ -65,8 +66,7 @@ class OutputManager:
         for s in self.senders:
             s._stop.set()
         for s in self.senders:
-            s.stop()
-        self.senders = []
+            s.stop()  # the stopped senders stay listed: their counters are the final figures
 
     def stats(self) -> list[SenderStats]:
         return [s.stats() for s in self.senders]

@@ -97,7 +97,8 @@ class Sender:
         self.rate = float(rate)
         self.period = 1.0 / self.rate
         self.latency = float(latency_ms) / 1000.0
-        self.keepalive = float(keepalive)
+        # some interfaces keep no copy of the frame (Enttec Open DMX): they need every tick
+        self.keepalive = min(float(keepalive), float(getattr(output, "refresh_interval", keepalive)))
         self._mono = monotonic
         self._stop = threading.Event()
         self._wait = wait or self._stop.wait

@@ -75,3 +75,56 @@ def test_loop():
     clk.t += 1.25  # 12.5 frames -> 17.5 -> wraps to 7
     assert tr.frame() == 7
     assert tr.timecode() == "00:00:00:07"
+
+
+def test_continuous_time_between_frames_and_loop():
+    clk = Clock()
+    tr = Transport(25, clock=clk)
+    tr.set_range(10, 19)  # 10 frames = 0.4 s
+    tr.loop = True
+    tr.seek(10)
+    tr.play()
+    clk.t += 0.125  # binary-exact clock steps keep the arithmetic exact
+    assert tr.position() == Fraction(105, 8) and tr.frame() == 13
+    assert tr.time() == 0.525
+    clk.t += 0.375  # 0.5 s after start: 12.5 frames in a 10-frame loop -> 10 + 2.5
+    assert tr.position() == Fraction(25, 2) and tr.playing
+
+
+def test_position_at_reads_ahead_without_stopping():
+    clk = Clock()
+    tr = Transport(25, clock=clk)
+    tr.set_range(0, 24)
+    tr.play()
+    # where will we be 2 s from now? at the end (frame 24) -- but asking must not stop the transport
+    assert tr.position_at(clk.t + 2.0) == 24
+    assert tr.playing
+    assert tr.position_at(clk.t + 0.5) == Fraction(25, 2)
+
+
+def test_switching_clocks_keeps_the_position():
+    clk = Clock()
+    other = Clock()
+    other.t = 5.0  # a device clock with a different origin
+    tr = Transport(50, clock=clk)
+    tr.play()
+    clk.t += 1.0
+    assert tr.frame() == 50
+    tr.set_clock(other)
+    assert tr.position() == 50
+    other.t += 0.5
+    clk.t += 100.0  # the old clock no longer matters
+    assert tr.position() == 75
+    assert tr.now() == other.t
+
+
+def test_rate_and_reverse_speed():
+    clk = Clock()
+    tr = Transport(Fraction(24000, 1001), clock=clk)
+    tr.seek(1000)
+    tr.play(-2)
+    clk.t += 1001 / 24000 * 10.25  # a bit over ten frame durations at -2x
+    assert tr.frame() == 979
+    tr.set_range(975, None)
+    clk.t += 1.0
+    assert tr.frame() == 975 and not tr.playing  # stops on the range start going backwards

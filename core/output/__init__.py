@@ -1,0 +1,1 @@
+"""DMX outputs (Art-Net, sACN, Enttec USB, file recorder), the fixed-rate sender and the output list of a project."""
