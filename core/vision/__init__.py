@@ -1,0 +1,1 @@
+"""Computer vision: models, detection, tracking, segmentation (no Qt)."""

@@ -1,0 +1,1 @@
+"""Plugins: implementations registered through the luma.plugins entry point group."""
