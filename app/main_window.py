@@ -14,6 +14,7 @@ from app import media_controller
 from app.commands import TrackFlagCommand, push_edit
 from app.jobs import JobRunner
 from app.playback import PlaybackController
+from app.show_output import ShowOutputController
 from core.errors import LumaError
 from core.project import Project
 from core.project import media_store
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Timeline", self.timeline_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.timeline_view.set_providers(thumbnail=self._thumbnail_for, waveform=self._waveform_for)
+        self.show_output = ShowOutputController(self)  # DMX out, DMX monitor dock, Send DMX / Blackout
 
         self._build_menus()
         self._connect()
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         self._action(p, "Go to End", self._go_end, Qt.Key.Key_End)
         self._action(p, "Mark In", lambda: self._mark("in"), Qt.Key.Key_I)
         self._action(p, "Mark Out", lambda: self._mark("out"), Qt.Key.Key_O)
+        self.show_output.install_menus(p, v)
 
     def _connect(self) -> None:
         self.bin.filesDropped.connect(self.import_files)
@@ -221,6 +224,7 @@ class MainWindow(QMainWindow):
         self._reload_bin()
         self._remember_recent(project.path)
         self._update_title()
+        self.show_output.set_project(project)
         missing = media_store.missing_media(project)
         if missing:
             names = ", ".join(m.name for m in missing[:5])
@@ -237,8 +241,10 @@ class MainWindow(QMainWindow):
         self.playback.errorChanged.connect(lambda e: e and self.statusBar().showMessage(e, 5000))
         self.timeline.playhead_moved.connect(self._on_playhead)
         self._on_playhead(self.timeline.playhead)
+        self.show_output.set_playback(self.playback)
 
     def _stop_playback(self) -> None:
+        self.show_output.set_playback(None)
         if self.playback is not None:
             self.playback.close()
             self.playback = None
@@ -251,6 +257,7 @@ class MainWindow(QMainWindow):
                 self.timeline.save_playhead()
 
     def close_project(self) -> None:
+        self.show_output.set_project(None)  # stops the DMX senders and joins their threads
         self._stop_playback()
         if self.project is not None:
             self.project.close()

@@ -35,6 +35,7 @@ class PlaybackController(QObject):
         self.worker = DecodeWorker(self.source, self.transport)
         self.worker.start()
         self._explicit_range: tuple[int, int | None] | None = None
+        self._content_end: int | None = None  # last frame of other content (the lighting show)
         self.dropped = 0
         self.shown = 0
         self.last_shown: int | None = None
@@ -82,9 +83,14 @@ class PlaybackController(QObject):
         self._explicit_range = (start, end)
         self.transport.set_range(start, end)
 
+    def set_content_end(self, frame: int | None) -> None:
+        """Play on to ``frame`` when something else (the lighting show) lasts longer than the sequence."""
+        self._content_end = None if frame is None else max(0, int(frame))
+        self._update_range()
+
     def _update_range(self) -> None:
         if self._explicit_range is None:
-            self.transport.set_range(0, max(0, self.timeline.duration - 1))
+            self.transport.set_range(0, max(0, self.timeline.duration - 1, self._content_end or 0))
 
     def _notify_wake(self) -> None:
         with self.worker.cond:

@@ -1,0 +1,227 @@
+"""Live DMX out from the real main window: Send DMX on the viewer's transport, recorded and checked.
+
+The project gets the demo lighting rig and a ``file://`` output; playing for
+about a second must record exactly the show's DMX at the show times the
+senders read from the transport, the DMX monitor must show the frame at the
+playhead, and an unreachable USB interface must show up as disconnected
+without stopping playback or opening a dialog.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from app.main_window import MainWindow
+from core.lighting.buffer import CompositeBuffer
+from core.lighting.demo import add_demo_rig
+from core.lighting.store import load_show
+from core.output.config import OutputConfig, load_outputs, save_outputs
+from core.output.filerec import load_recording
+from core.output.source import ShowDmxSource
+
+MISSING_USB = "enttec-pro://NOSUCHSERIAL"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    (tmp_path / "proj").mkdir()
+    assert w.new_project(tmp_path / "proj" / "p.luma")
+    yield w
+    w.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith(("dmx-sender", "lighting-prefetch"))]
+
+
+def lighting_project(qtbot, w, outputs):
+    add_demo_rig(w.project)
+    save_outputs(w.project, outputs)
+    so = w.show_output
+    qtbot.waitUntil(lambda: len(so.configs) == len(outputs) and so.source is not None and so.source.universes == [1],
+                    timeout=5000)
+    return so
+
+
+def dialogs(w):
+    return [b for b in w.findChildren(QMessageBox) if b.isVisible()]
+
+
+def test_send_dmx_records_the_show_on_the_viewer_clock(qtbot, window, tmp_path):
+    w = window
+    rec = tmp_path / "show.dmxrec"
+    so = lighting_project(qtbot, w, [OutputConfig(rec.as_uri(), name="recorder")])
+    assert not so.send_action.isChecked() and so.state_label.text() == "DMX off"
+    playback_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Playback")
+    texts = [a.text() for a in playback_menu.actions()]
+    assert {"Send DMX", "Blackout", "Outputs...", "Grand Master"} <= set(texts)
+    view_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&View")
+    assert so.monitor_action in view_menu.actions()
+
+    ticks = []  # (show time the sender used, transport time right after it sent, what it sent)
+    so.tick_listener = lambda sender, now, t, sent: ticks.append((t, w.playback.transport.time(), dict(sent)))
+    so.monitor_action.trigger()
+    assert so.dock.isVisible()
+    so.send_action.trigger()
+    assert so.sending and w.project.get_meta("dmx_send") == "1"
+    qtbot.waitUntil(lambda: so.state_label.text() == "DMX: 1 output, connected", timeout=3000)
+
+    start_frame = w.playback.transport.frame()
+    w.toggle_play()  # what Space does
+    qtbot.wait(1000)
+    assert w.playback.transport.playing  # the lighting show (32 s) keeps the empty sequence playing
+    w.toggle_play()
+    played = w.playback.transport.frame() - start_frame
+    assert played >= 20, played  # about 25 frames at 25 fps
+    qtbot.wait(300)  # a few ticks at the paused position
+    paused_at = so.show_time()
+    last = so.source.frame(paused_at)[0]
+    qtbot.waitUntil(lambda: np.array_equal(so.monitor.values(), last), timeout=2000)
+
+    so.send_action.trigger()  # stops and joins the senders: the recording is complete
+    assert not so.sending and so.state_label.text() == "DMX off"
+    so.tick_listener = None
+
+    times, universes, data = load_recording(rec)
+    sent = [(t, u, d) for t, _, frames in ticks for u, d in frames.items()]
+    assert len(sent) == len(times) > 20
+    assert universes.tolist() == [u for _, u, _ in sent] and set(universes.tolist()) == {1}
+    # the recording is the show rendered independently from the project at the show times sent
+    reference = ShowDmxSource(CompositeBuffer(load_show(w.project)))
+    for (t, u, d), recorded in zip(sent, data):
+        assert recorded.tobytes() == bytes(d)
+        assert np.array_equal(recorded, reference(t)[u]), t
+    # the senders read the viewer's transport: their time is the transport's, read a moment earlier
+    lag = np.array([after - t for t, after, _ in ticks])
+    assert lag.min() >= -1e-6 and lag.max() < 0.05, (lag.min(), lag.max())
+    show_times = np.array([t for t, _, _ in ticks])
+    assert show_times.max() - show_times.min() > 0.8
+    steps = np.diff(show_times)
+    # forward while playing; pausing parks the transport on the start of the frame shown (< 1 frame back)
+    assert steps.min() > -1 / 25 - 1e-9 and np.count_nonzero(steps < -1e-9) <= 1
+    assert abs(show_times[-1] - paused_at) < 1e-9
+    # a fade is playing: many different frames, and the last one is what the monitor shows
+    assert len({d.tobytes() for d in data}) > 10 and data.max() > 0
+    assert np.array_equal(data[-1], so.monitor.values())
+    assert not dialogs(w) and not w.errors
+
+
+def test_unreachable_interface_is_disconnected_and_playback_goes_on(qtbot, window, tmp_path):
+    w = window
+    rec = tmp_path / "show.dmxrec"
+    so = lighting_project(qtbot, w, [OutputConfig(rec.as_uri(), name="recorder"),
+                                     OutputConfig(MISSING_USB, [1], name="USB Pro")])
+    so.send_action.trigger()
+    w.toggle_play()
+    qtbot.waitUntil(lambda: so.state_label.text() == "DMX: 2 outputs, 1 disconnected", timeout=5000)
+    qtbot.waitUntil(lambda: any("USB Pro" in m and "disconnected" in m for m in so.messages), timeout=2000)
+    assert "disconnected" in w.statusBar().currentMessage()
+
+    dlg = so.open_outputs_dialog()
+    assert dlg is not None and so.dialog is dlg
+    qtbot.waitUntil(lambda: dlg.row_state(1).startswith("disconnected"), timeout=3000)
+    assert dlg.row_state(0) == "connected"
+    # playback is not disturbed: the transport keeps advancing while the interface is missing
+    frame = w.playback.transport.frame()
+    qtbot.wait(400)
+    assert w.playback.transport.playing and w.playback.transport.frame() >= frame + 6
+    recorder = next(s for s in so.stats() if s.url == rec.as_uri())
+    assert recorder.frames_sent > 0
+    # Test on the missing interface says why, in the dialog and the status bar
+    dlg.table.selectRow(1)
+    dlg.test_button.click()
+    qtbot.waitUntil(lambda: "test failed" in dlg.row_state(1), timeout=10000)
+    assert "NOSUCHSERIAL" in dlg.row_state(1)
+    dlg.reject()
+    assert so.dialog is None
+    w.toggle_play()
+    assert not dialogs(w) and not w.errors
+
+
+def test_outputs_dialog_saves_with_undo_and_send_needs_an_output(qtbot, window, tmp_path):
+    w = window
+    so = lighting_project(qtbot, w, [])
+    so.send_action.trigger()
+    assert not so.send_action.isChecked() and not so.sending
+    assert "No DMX outputs" in w.statusBar().currentMessage()
+
+    dlg = so.open_outputs_dialog()
+    dlg.add_preset("file")
+    dlg.add_preset("artnet")
+    dlg.set_text(1, 2, "artnet://10.0.0.1?universe=99999")  # refused by the app's validator
+    dlg.accept()
+    assert dlg.isVisible() and "99999" in dlg.error_label.text()
+    dlg.set_text(1, 2, "artnet://127.0.0.1")
+    dlg.accept()
+    qtbot.waitUntil(lambda: len(so.configs) == 2, timeout=3000)
+    assert [c.url for c in load_outputs(w.project)] == [(tmp_path / "proj" / "show.dmxrec").as_uri(),
+                                                         "artnet://127.0.0.1"]
+    w.undo_stack.undo()
+    qtbot.waitUntil(lambda: so.configs == [], timeout=3000)
+    assert load_outputs(w.project) == []
+    w.undo_stack.redo()
+    qtbot.waitUntil(lambda: len(so.configs) == 2, timeout=3000)
+
+    # the choice to send is remembered with the project
+    so.send_action.trigger()
+    assert so.sending
+    path = w.project.path
+    w.close_project()
+    assert not so.sending and not so.send_action.isEnabled()
+    assert w.open_project(path)
+    assert so.sending and so.send_action.isChecked()
+    so.send_action.trigger()
+
+
+def test_lighting_edits_rebuild_the_source_blackout_and_master(qtbot, window, tmp_path):
+    w = window
+    so = lighting_project(qtbot, w, [])
+    so.monitor_action.trigger()
+    w.seek(75)  # 3 s: the wash is up
+    assert so.show_time() == pytest.approx(3.0)
+    full = so.source.frame(3.0)[0]
+    qtbot.waitUntil(lambda: np.array_equal(so.monitor.values(), full), timeout=3000)
+    assert "Front par 1" in so.monitor.tooltip_text(1)
+    old = so.source
+    add_demo_rig(w.project, tempo_bpm=60)  # a lighting edit
+    qtbot.waitUntil(lambda: so.source is not old, timeout=3000)
+    assert so.source.universes == [1]
+    so.set_grand_master(0.5)
+    assert so.grand_master_actions[50].isChecked() and "master 50%" in so.state_label.text()
+    qtbot.waitUntil(lambda: not np.array_equal(so.monitor.values(), full), timeout=3000)
+    so.blackout_action.trigger()
+    assert so.blackout and "BLACKOUT" in so.state_label.text()
+    # intensities go to zero (position and colour channels keep their values)
+    dark = ShowDmxSource(CompositeBuffer(load_show(w.project)), grand_master=0.0).frame(so.show_time())[0]
+    qtbot.waitUntil(lambda: np.array_equal(so.monitor.values(), dark), timeout=3000)
+    assert int(dark.sum()) < int(full.sum())
+    so.blackout_action.trigger()
+    so.set_grand_master(1.0)
+    assert "BLACKOUT" not in so.state_label.text()
+
+
+def test_output_that_comes_back_is_reported_connected_again(qtbot, window, tmp_path):
+    w = window
+    folder = tmp_path / "later"
+    rec = folder / "show.dmxrec"
+    so = lighting_project(qtbot, w, [OutputConfig(rec.as_uri(), name="late recorder")])
+    so.send_action.trigger()
+    w.toggle_play()
+    qtbot.waitUntil(lambda: so.state_label.text() == "DMX: 1 output, 1 disconnected", timeout=5000)
+    qtbot.waitUntil(lambda: any("late recorder" in m and "does not exist" in m for m in so.messages), timeout=2000)
+    folder.mkdir()  # the sender retries (0.5 s, then 1 s, ...) and gets it
+    qtbot.waitUntil(lambda: so.state_label.text() == "DMX: 1 output, connected", timeout=5000)
+    qtbot.waitUntil(lambda: any("connected again" in m for m in so.messages), timeout=2000)
+    assert w.playback.transport.playing
+    w.toggle_play()
+    so.send_action.trigger()
+    times, universes, data = load_recording(rec)
+    assert len(times) > 0 and not dialogs(w) and not w.errors
