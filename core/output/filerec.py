@@ -18,7 +18,9 @@ File format (little-endian)::
 ``send()`` stamps a record with the recorder's clock (``time.monotonic`` by
 default) minus its value at ``open()``, or with the clock's own reading when
 the URL says ``?stamp=monotonic`` (to line a recording up with other logs of
-the same machine, as the sync tests do); ``send_at()`` takes the stamp from the
+the same machine, as the sync tests do); with ``?stamp=show`` the sender files
+each frame under the show time it was rendered for (to compare a recording
+with the show offline); ``send_at()`` takes the stamp from the
 caller (e.g. the show time). Records are buffered; ``end_tick()`` flushes them.
 
 :func:`load_recording` reads a file into numpy arrays in one go,
@@ -65,7 +67,7 @@ def path_from_url(parsed: ParsedUrl) -> Path:
                           f"(the part after file:// is read as a host: {parts.netloc!r})")
     unknown = set(parsed.query) - {"stamp"}
     if unknown:
-        raise OutputError(f"{parsed.url}: file:// takes only stamp=open|monotonic, not {', '.join(sorted(unknown))} "
+        raise OutputError(f"{parsed.url}: file:// takes only stamp=open|monotonic|show, not {', '.join(sorted(unknown))} "
                           "(write ? in a file name as %3F)")
     text = unquote(parts.path)
     if not text:
@@ -81,13 +83,15 @@ class FileRecorder:
 
     def __init__(self, path: str | os.PathLike, clock: Callable[[], float] = time.monotonic, url: str | None = None,
                  stamp: str = "open"):
-        if stamp not in ("open", "monotonic"):
-            raise OutputError(f"{url or path}: stamp must be 'open' (seconds since the recording started) or "
-                              f"'monotonic' (the machine's monotonic clock), not {stamp!r}")
+        if stamp not in ("open", "monotonic", "show"):
+            raise OutputError(f"{url or path}: stamp must be 'open' (seconds since the recording started), "
+                              f"'monotonic' (the machine's monotonic clock) or 'show' (the show time each "
+                              f"frame is for), not {stamp!r}")
         self.path = Path(path)
         self.url = url or f"file://{self.path.absolute()}"
         self.clock = clock
         self.stamp = stamp
+        self.wants_show_time = stamp == "show"  # the sender then calls send_at with the show time
         self.t0 = 0.0
         self._file = None
 

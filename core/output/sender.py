@@ -185,12 +185,16 @@ class Sender:
             return
         wanted = self.universes if self.universes is not None else sorted(frames)
         sent: dict[int, bytes] = {}
+        stamp_show = getattr(self.output, "wants_show_time", False)
         try:
             for u in wanted:
                 values = frames.get(u)
                 data = as_frame(values) if values is not None else bytes(512)
                 if data != self._last.get(u) or now - self._last_sent_at.get(u, -1e9) >= self.keepalive:
-                    self.output.send(u, data)
+                    if stamp_show:  # a recorder that files frames under the show time they are for
+                        self.output.send_at(u, data, t)
+                    else:
+                        self.output.send(u, data)
                     self._last[u] = data
                     self._last_sent_at[u] = now
                     sent[u] = data

@@ -243,3 +243,24 @@ def test_real_thread_keeps_time_and_stops_quickly():
     gaps = np.diff(starts)
     assert abs(np.median(gaps) - 0.01) < 0.002
     assert threading.active_count() >= 1
+
+
+def test_a_recorder_can_file_frames_under_the_show_time(tmp_path):
+    from core.output.base import open_output
+    from core.output.filerec import load_recording
+
+    clock = SimClock(oversleep=0.0)
+    show = {"t": 12.0}
+
+    def source(t):
+        return {1: np.full(512, int(t * 10) % 256, np.uint8)}
+
+    def show_time():
+        show["t"] += 0.5
+        return show["t"]
+
+    out = open_output(f"file://{tmp_path}/s.dmxrec?stamp=show")
+    Sender(out, source, show_time, latency_ms=100, monotonic=clock, wait=clock.wait).run(ticks=3)
+    times, universes, data = load_recording(tmp_path / "s.dmxrec")
+    assert times.tolist() == pytest.approx([12.6, 13.1, 13.6])  # show time + latency
+    assert data[:, 0].tolist() == [126, 131, 136]
