@@ -153,9 +153,73 @@ def _m2_lighting(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m3_tracking(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE track_sessions (
+            id INTEGER PRIMARY KEY,
+            media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+            subject TEXT NOT NULL DEFAULT '',
+            tracker TEXT NOT NULL,           -- registry name: csrt, kcf, follow, botsort, bytetrack, ...
+            params TEXT NOT NULL DEFAULT '{}',   -- JSON: keyword arguments for the tracker
+            batch INTEGER NOT NULL DEFAULT 25 CHECK (batch > 0),  -- frames per batch = tracker re-init interval
+            smoothing TEXT,                  -- JSON {"method": "one_euro"|"savgol", ...}; applied on read
+            status TEXT NOT NULL DEFAULT 'not_started'
+                CHECK (status IN ('not_started', 'in_progress', 'complete', 'failed')),
+            error TEXT,                      -- why it failed (status 'failed')
+            note TEXT NOT NULL DEFAULT '',   -- e.g. 'cancelled'
+            start_frame INTEGER NOT NULL,    -- the seed frame (source frames of the media)
+            first_frame INTEGER NOT NULL,    -- the range to track, inclusive
+            last_frame INTEGER NOT NULL,
+            checkpoint_frame INTEGER,        -- the seed's forward run has rows up to here (start_frame at first)
+            checkpoint_back INTEGER,         -- the seed's backward run has rows down to here
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK (first_frame <= start_frame AND start_frame <= last_frame AND first_frame >= 0)
+        );
+        CREATE TABLE track_keyframes (
+            session_id INTEGER NOT NULL REFERENCES track_sessions(id) ON DELETE CASCADE,
+            frame INTEGER NOT NULL,
+            x1 REAL NOT NULL,
+            y1 REAL NOT NULL,
+            x2 REAL NOT NULL,
+            y2 REAL NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('user', 'seed')),
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (session_id, frame)
+        ) WITHOUT ROWID;
+        CREATE TABLE track_passes (          -- tracking still to do: from a keyframe in one direction
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES track_sessions(id) ON DELETE CASCADE,
+            origin INTEGER NOT NULL,         -- the keyframe it starts from
+            direction INTEGER NOT NULL CHECK (direction IN (-1, 1)),
+            stop INTEGER NOT NULL,           -- the last frame it writes (inclusive)
+            cursor INTEGER,                  -- the last frame written so far (NULL: none yet)
+            UNIQUE (session_id, origin, direction)
+        );
+        CREATE TABLE track_rows (
+            session_id INTEGER NOT NULL REFERENCES track_sessions(id) ON DELETE CASCADE,
+            frame INTEGER NOT NULL,
+            x1 REAL,                         -- NULL when there never was a box
+            y1 REAL,
+            x2 REAL,
+            y2 REAL,
+            confidence REAL NOT NULL DEFAULT 0,
+            lost INTEGER NOT NULL DEFAULT 0 CHECK (lost IN (0, 1)),
+            keypoints TEXT,                  -- JSON [[x, y, conf], ...] or NULL
+            PRIMARY KEY (session_id, frame)
+        ) WITHOUT ROWID;
+        CREATE INDEX track_sessions_by_media ON track_sessions(media_id, subject);
+        CREATE INDEX track_passes_by_session ON track_passes(session_id, id);
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial: media, lineage, sequences, tracks, clips", _m1_initial),
     Migration(2, "lighting: fixture definitions, patch, patterns, layers", _m2_lighting),
+    Migration(3, "tracking sessions: keyframes, passes, per-frame rows", _m3_tracking),
 ]
 
 
