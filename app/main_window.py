@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.playback.frameShown.connect(self._on_frame_shown)
         self.playback.playingChanged.connect(self.transport_bar.set_playing)
         self.playback.errorChanged.connect(lambda e: e and self.statusBar().showMessage(e, 5000))
+        self.playback.audioChanged.connect(lambda a: a and self.statusBar().showMessage(f"Audio: {a}", 5000))
         self.timeline.playhead_moved.connect(self._on_playhead)
         self._on_playhead(self.timeline.playhead)
         self.show_output.set_playback(self.playback)

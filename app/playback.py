@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from core.render.frame_source import TimelineFrameSource
+from core.show.audio import AudioPlayback
 from core.show.decode import DecodeWorker
 from core.show.transport import Transport
 from core.timeline.model import Timeline
@@ -23,6 +24,7 @@ class PlaybackController(QObject):
     frameShown = Signal(int)
     playingChanged = Signal(bool)
     errorChanged = Signal(str)
+    audioChanged = Signal(str)  # what the sound is doing, in words
 
     def __init__(self, timeline: Timeline, viewer, parent: QObject | None = None,
                  preview_height: int | None = None):
@@ -34,6 +36,9 @@ class PlaybackController(QObject):
         self.source = TimelineFrameSource(timeline, preview_height=preview_height)
         self.worker = DecodeWorker(self.source, self.transport)
         self.worker.start()
+        # the sequence's sound; once its stream runs, its clock is the transport's master clock
+        self.audio = AudioPlayback(timeline, self.transport)
+        self._audio_status = ""
         self._explicit_range: tuple[int, int | None] | None = None
         self._content_end: int | None = None  # last frame of other content (the lighting show)
         self.dropped = 0
@@ -51,6 +56,8 @@ class PlaybackController(QObject):
     # ------------------------------------------------------------ control
     def play(self, speed: int = 1) -> None:
         self._update_range()
+        if speed == 1:
+            self.audio.start()  # first time: opens the device (or says once why it cannot)
         self.transport.play(speed)
         self._notify_wake()
 
@@ -97,6 +104,7 @@ class PlaybackController(QObject):
             self.worker.cond.notify_all()
 
     def _on_timeline_changed(self, _touched) -> None:
+        self.audio.reload()
         self.worker.invalidate()
         self.last_shown = None
         self._update_range()
@@ -123,6 +131,9 @@ class PlaybackController(QObject):
             self.playingChanged.emit(playing)
             if not playing:
                 self.timeline.save_playhead()
+        if self.audio.status != self._audio_status:
+            self._audio_status = self.audio.status
+            self.audioChanged.emit(self._audio_status)
         err = self.worker.error or ""
         if err != self._last_error:
             self._last_error = err
@@ -130,6 +141,7 @@ class PlaybackController(QObject):
 
     def close(self) -> None:
         self.timer.stop()
+        self.audio.close()
         self.worker.stop()
         self.source.close()
         try:

@@ -43,12 +43,14 @@ def _default_loader(path: str, rate: int) -> tuple[np.ndarray, int]:
 
 class SequenceAudio:
     def __init__(self, timeline: Timeline, sample_rate: int = 48000, channels: int = 2,
-                 loader: Loader = _default_loader):
+                 loader: Loader = _default_loader, media_cache: dict[int, np.ndarray] | None = None):
         self.timeline = timeline
         self.sample_rate = int(sample_rate)
         self.channels = int(channels)
         self.loader = loader
-        self._media: dict[int, np.ndarray] = {}  # media id -> float32 [n, channels]
+        # media id -> float32 [n, channels]; share one dict between mixes so a re-mix after an edit
+        # decodes only media it has not seen
+        self._media: dict[int, np.ndarray] = {} if media_cache is None else media_cache
         self._spans: list[tuple[int, int, int, int]] = []  # (seq start, seq end, media id, media offset), samples
         self.errors: list[str] = []
 
@@ -170,3 +172,96 @@ class AudioOutput:
         self._stream = None
         stream.stop()
         stream.close()
+
+
+class AudioPlayback:
+    """The sound of a timeline for an interactive player: loads the mix in the background, opens
+    the output stream the first time playback starts, and keeps it (the transport then follows the
+    stream clock for good). Edits reload the mix in the background and swap it in whole.
+
+    ``status`` says what is happening in words; when no device can be opened it gives the reason
+    once and playback stays on the monotonic clock.
+    """
+
+    def __init__(self, timeline: Timeline, transport: Transport, device=None, loader: Loader = _default_loader):
+        self.timeline = timeline
+        self.transport = transport
+        self.device = device
+        self.loader = loader
+        self.mix: SequenceAudio | None = None
+        self.output: AudioOutput | None = None
+        self.status = "loading the sequence audio"
+        self.unavailable: str | None = None
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+        self._media_cache: dict[int, np.ndarray] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Rebuild the mix from the timeline (after an edit), off the calling thread."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        thread = threading.Thread(target=self._load, args=(generation,), name="luma-audio-load", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _load(self, generation: int) -> None:
+        mix = SequenceAudio(self.timeline, loader=self.loader, media_cache=self._media_cache)
+        try:
+            mix.load()
+        except Exception as exc:  # reported in the status; the picture keeps playing
+            with self._lock:
+                if generation == self._generation:
+                    self.status = f"audio could not be loaded: {exc}"
+            return
+        with self._lock:
+            if generation != self._generation or self._closed:
+                return
+            self.mix = mix
+            if self.output is not None:
+                self.output.audio = mix  # the callback picks up the new mix on its next block
+            if mix.errors:
+                self.status = "; ".join(mix.errors)
+            elif self.output is None:
+                self.status = "ready" if mix.has_audio else "no audio in the sequence"
+
+    def wait_loaded(self, timeout: float = 30.0) -> bool:
+        for t in list(self._threads):
+            t.join(timeout)
+        return self.mix is not None
+
+    def start(self) -> str | None:
+        """Open the stream if there is sound to play; returns why there is no sound, if so."""
+        with self._lock:
+            if self.output is not None or self._closed:
+                return None
+            if self.unavailable is not None:
+                return self.unavailable
+            mix = self.mix
+        if mix is None or not mix.has_audio:
+            return None  # nothing to hear (yet): the monotonic clock is the master
+        out = AudioOutput(mix, self.transport, device=self.device)
+        try:
+            out.start()
+        except AudioUnavailable as exc:
+            with self._lock:
+                self.unavailable = self.status = str(exc)
+            return self.unavailable
+        with self._lock:
+            if self._closed:
+                out.stop()
+                return None
+            self.output = out
+            self.status = "playing through PortAudio (the audio clock is the master)"
+        return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._generation += 1
+            out, self.output = self.output, None
+        if out is not None:
+            out.stop()

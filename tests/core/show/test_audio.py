@@ -132,3 +132,51 @@ def test_audio_stream_time_is_the_master_clock(tmp_path, tl):
     assert res["stream_dt"] == pytest.approx(res["mono_dt"], abs=0.02)  # the null device runs in real time
     assert res["pos"] == pytest.approx(res["stream_dt"], abs=0.05)  # the sequence followed the stream clock
     assert res["clock_after_stop_is_monotonic"]
+
+
+PLAYBACK_SCRIPT = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, {root!r})
+    from core.project import Project
+    from core.show.audio import AudioPlayback
+    from core.show.transport import Transport
+    from core.timeline.model import Timeline
+
+    p = Project.open({project!r})
+    tl = Timeline(p)
+    tr = Transport(tl.rate)
+    pb = AudioPlayback(tl, tr)
+    loaded = pb.wait_loaded()
+    why = pb.start()
+    tr.play(1)
+    time.sleep(0.3)
+    res = {{"loaded": loaded, "why": why, "status": pb.status, "callbacks": pb.output.callbacks if pb.output else 0,
+           "pos": float(tr.time())}}
+    pb.close()
+    p.close()
+    print(json.dumps(res))
+""")
+
+
+def test_playback_opens_the_device_once_and_reports_why_not(tmp_path, tl):
+    a1 = tl.audio_tracks()[0].id
+    edit.add_clip(tl, tl.media_id, a1, start=0)
+    tl.project.save()
+    script = PLAYBACK_SCRIPT.format(root=str(ROOT), project=str(tl.project.path))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".asoundrc").write_text("pcm.!default { type null }\n")
+    res = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, HOME=str(home)),
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["loaded"] and out["why"] is None and out["callbacks"] > 0
+    assert "PortAudio" in out["status"] and 0.2 < out["pos"] < 0.6
+    # no sound device at all: an ALSA config whose default device cannot open
+    (home / ".asoundrc").write_text("pcm.!default { type hw card 99 }\n")
+    res = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, HOME=str(home)),
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["why"] and "no audio" in out["why"] and out["status"] == out["why"]
+    assert 0.2 < out["pos"] < 0.6  # playback went on with the system clock
