@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing demo.luma in that folder")
     p.set_defaults(func=cmd_demo)
 
-    for module in ("app.cli_lighting", "app.cli_play", "app.cli_outputs"):
+    for module in ("app.cli_lighting", "app.cli_play", "app.cli_outputs", "app.cli_vision", "app.cli_track",
+                   "app.cli_render"):
         try:
             mod = __import__(module, fromlist=["add_commands"])
         except ImportError as exc:
