@@ -58,7 +58,10 @@ class OutputManager:
             if self.on_tick is not None:
                 sender.on_tick = (lambda s: lambda now, t, sent: self.on_tick(s, now, t, sent))(sender)
             self.senders.append(sender)
-        for s in self.senders:
+        # senders that tick at the same instant would queue behind each other for the interpreter:
+        # spread their schedules over one period
+        for i, s in enumerate(self.senders):
+            s.phase = i * s.period / len(self.senders)
             s.start()
         return list(self.errors)
 

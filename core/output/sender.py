@@ -82,6 +82,7 @@ class Sender:
         backoff: tuple[float, float] = (0.5, 8.0),
         on_state: Callable[["Sender", str, str], None] | None = None,
         on_tick: Callable[[float, float, dict[int, bytes]], None] | None = None,
+        phase: float = 0.0,
     ):
         if rate <= 0:
             raise OutputError(f"{output.url}: the send rate must be positive")
@@ -105,6 +106,7 @@ class Sender:
         self.backoff = backoff
         self.on_state = on_state
         self.on_tick = on_tick
+        self.phase = float(phase)  # seconds after start of the first tick (spreads several senders)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.state = IDLE
@@ -145,7 +147,7 @@ class Sender:
 
     def run(self, ticks: int | None = None) -> None:
         """The sender loop (the thread's body); ``ticks`` bounds it, for tests."""
-        t0 = self._mono()
+        t0 = self._mono() + self.phase
         k = 0
         try:
             while not self._stop.is_set() and (ticks is None or k < ticks):

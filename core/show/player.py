@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,8 +39,6 @@ from core.output.source import ShowDmxSource
 from core.project import Project
 from core.show.transport import Transport
 from core.timeline.model import Timeline, list_sequences
-
-SWITCH_INTERVAL = 0.0005  # seconds
 
 
 @dataclass
@@ -175,10 +172,6 @@ class ShowPlayer:
             while worker.take(start_frame) is None and worker.error is None and time.monotonic() < deadline:
                 time.sleep(0.002)
 
-        # the senders wake every 23 ms and need the interpreter at once, while the decoder and the
-        # prefetcher run long stretches of Python: hand the GIL over more often than every 5 ms
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self.errors.extend(manager.start(self.configs))
         cpu0, wall0 = time.process_time(), time.monotonic()
         prefetcher.start()
@@ -209,7 +202,6 @@ class ShowPlayer:
                 worker.stop()
             if source_v is not None:
                 source_v.close()
-            sys.setswitchinterval(switch)
         if worker is not None and worker.error:
             self.errors.append(worker.error)
         if prefetcher.error:
