@@ -15,7 +15,7 @@ from core.vision.models import PACKAGE_MODELS, package_model_path
 from core.vision.types import iou
 
 ROOT = Path(__file__).resolve().parents[2]
-TRUTH = np.array([p["bbox"] for p in json.loads((ROOT / "tests" / "annotations" / "vtest_frame0.json")
+TRUTH = np.array([p["bbox"] for p in json.loads((ROOT / "tests" / "data" / "annotations" / "vtest_frame0.json")
                                                  .read_text())["people"]], np.float32)
 
 

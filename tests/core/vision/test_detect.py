@@ -1,6 +1,6 @@
 """Detection on real footage and photos: the YOLO pose model (plugin) and the HOG fallback (core).
 
-Ground truth for vtest.avi frame 0 is tests/annotations/vtest_frame0.json:
+Ground truth for vtest.avi frame 0 is tests/data/annotations/vtest_frame0.json:
 every person on that frame, boxed by eye (not by a detector).
 """
 
@@ -24,7 +24,7 @@ from core.vision.detect import create_detector, detect_frame
 from core.vision.types import Detections, VisionError, iou
 
 ROOT = Path(__file__).resolve().parents[3]
-ANNOTATIONS = ROOT / "tests" / "annotations" / "vtest_frame0.json"
+ANNOTATIONS = ROOT / "tests" / "data" / "annotations" / "vtest_frame0.json"
 VTEST = ROOT / "tests" / "data" / "vtest.avi"
 
 

@@ -1,6 +1,6 @@
 """Real footage: following one pedestrian through vtest.avi against boxes annotated by eye.
 
-tests/annotations/vtest_follow.json holds the boxes of one woman (fair curly
+tests/data/annotations/vtest_follow.json holds the boxes of one woman (fair curly
 hair, long black coat) on every 10th frame of 530-729, drawn by hand on the
 extracted frames. A man in a red jacket hides most of her on frame 530 and she
 passes in front of him around 560-570. Tracking starts on frame 540 from the
@@ -20,7 +20,7 @@ from core.vision.tracking import track_video
 from core.vision.types import iou
 from tests.core.vision.tracking_scene import CachedDetector, record
 
-ANNOTATIONS = Path(__file__).resolve().parents[2] / "annotations" / "vtest_follow.json"
+ANNOTATIONS = Path(__file__).resolve().parents[2] / "data" / "annotations" / "vtest_follow.json"
 
 
 @pytest.fixture(scope="module")
