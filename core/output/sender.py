@@ -265,9 +265,3 @@ class Sender:
             return SenderStats(self.output.url, self.state, self.message, self.rate, self.ticks, self.frames_sent,
                                self.late_ticks, self.skipped_ticks, self.reconnects, p50, p99, mx,
                                self._last_show_time)
-
-    def jitter_ms(self) -> np.ndarray:
-        """The recorded start-minus-due times of the last ticks, in milliseconds."""
-        with self._lock:
-            n = min(self._jitter_n, JITTER_WINDOW)
-            return self._jitter[:n] * 1000.0

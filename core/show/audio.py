@@ -121,10 +121,8 @@ class AudioOutput:
         self.device = device
         self.blocksize = blocksize
         self._stream = None
-        self._sd = None
         self.callbacks = 0
         self.underflows = 0
-        self._lock = threading.Lock()
 
     def start(self) -> None:
         try:
@@ -139,7 +137,7 @@ class AudioOutput:
             stream.start()
         except Exception as exc:  # sounddevice raises PortAudioError / ValueError for no device
             raise AudioUnavailable(f"no audio output device ({exc}); playing on the system clock") from None
-        self._sd, self._stream = sd, stream
+        self._stream = stream
         self.transport.set_clock(self.clock)
 
     def clock(self) -> float:

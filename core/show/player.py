@@ -21,7 +21,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -85,7 +85,7 @@ class PlayReport:
             "start": self.start, "wall_seconds": self.wall_seconds, "rate": self.rate,
             "video_presented": self.video_presented, "video_late": self.video_late,
             "video_skipped": self.video_skipped, "audio": self.audio,
-            "outputs": [s.__dict__ for s in self.outputs], "offset_ms": self.offset_ms,
+            "outputs": [asdict(s) for s in self.outputs], "offset_ms": self.offset_ms,
             "cpu_percent": self.cpu_percent, "errors": self.errors,
         }
 
@@ -209,7 +209,7 @@ class ShowPlayer:
         for s in manager.stats():
             if s.state != "connected" and s.message:
                 self.errors.append(f"{s.url}: {s.message}")
-        late, skipped = self._video_counts(float(rate))
+        late, skipped = self._video_counts()
         return PlayReport(self.start, wall, float(rate), len(self.presented), late, skipped, audio_state,
                           manager.stats(), self._offsets(float(rate)), 100.0 * cpu / max(wall, 1e-9),
                           self.errors)
@@ -250,7 +250,7 @@ class ShowPlayer:
         with self._ticks_lock:
             self._ticks.append((now, show_time, sender.latency))
 
-    def _video_counts(self, rate: float) -> tuple[int, int]:
+    def _video_counts(self) -> tuple[int, int]:
         if len(self.presented) < 2:
             return 0, 0
         frames = np.array([f for _, f in self.presented])

@@ -8,7 +8,7 @@ import pytest
 from usb.core import NoBackendError, USBError
 
 from app.cli_outputs import add_commands, pattern_frame
-from core.output import base, ftdi_usb
+from core.output import ftdi_usb
 from core.output.ftdi import FtdiDevice
 from tests.core.output.ftdi_fake import OPEN_DMX, OTHER_FTDI, PRO, FakeProWidget, FakeUsb
 

@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
 from app.main_window import MainWindow
@@ -21,19 +21,13 @@ from widgets.media_bin import MEDIA_MIME
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
+def window(shown_window, tmp_path):
+    w = shown_window
     assert w.new_project(tmp_path / "proj" / "p.luma") is False  # folder does not exist yet
     (tmp_path / "proj").mkdir()
     assert w.new_project(tmp_path / "proj" / "p.luma")
     w.errors.clear()
-    yield w
-    w.close()
+    return w
 
 
 def drop_files(target, paths, pos=None):

@@ -13,10 +13,8 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from app.main_window import MainWindow
 from core.lighting.buffer import CompositeBuffer
 from core.lighting.demo import add_demo_rig
 from core.lighting.store import load_show
@@ -28,13 +26,8 @@ MISSING_USB = "enttec-pro://NOSUCHSERIAL"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
+def window(shown_window, tmp_path):
+    w = shown_window
     (tmp_path / "proj").mkdir()
     assert w.new_project(tmp_path / "proj" / "p.luma")
     yield w

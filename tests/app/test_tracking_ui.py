@@ -11,11 +11,10 @@ import shutil
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
-from app.main_window import MainWindow
 from app.tracking_support import choose_tracker, fit_transform, track_range
 from core.vision.detect import create_detector
 from core.vision.sessions import get_session, keyframes, list_sessions, row_arrays
@@ -26,13 +25,8 @@ SPAN = 40  # frames tracked per session in these tests
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, vtest):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
+def window(shown_window, qtbot, tmp_path, vtest):
+    w = shown_window
     (tmp_path / "proj").mkdir()
     assert w.new_project(tmp_path / "proj" / "p.luma")
     local = tmp_path / "vtest.avi"

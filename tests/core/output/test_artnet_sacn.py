@@ -197,9 +197,19 @@ def test_artnet_refuses_broadcast_without_the_flag(host):
         artnet(f"artnet://{host}")
 
 
-def test_artnet_broadcast_flag_sets_so_broadcast():
+@pytest.fixture
+def no_sending(monkeypatch):
+    """These tests open sockets for broadcast/multicast addresses: any attempt to send fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to send a packet to a broadcast or multicast address")
+
+    monkeypatch.setattr(socket.socket, "sendto", refuse)
+    monkeypatch.setattr(socket.socket, "send", refuse)
+
+
+def test_artnet_broadcast_flag_sets_so_broadcast(no_sending):
     out = artnet("artnet://255.255.255.255?broadcast=1")
-    out.open()  # opened only: this test sends nothing
+    out.open()  # opened only: this test sends nothing (no_sending enforces it)
     try:
         assert out._sock.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST) == 1
     finally:
@@ -347,13 +357,13 @@ def test_sacn_cid_must_be_16_bytes():
         sacn("sacn://127.0.0.1", OutputContext(cid=b"short"))
 
 
-def test_sacn_multicast_groups_without_sending():
+def test_sacn_multicast_groups_without_sending(no_sending):
     assert multicast_group(1) == "239.255.0.1"
     assert multicast_group(300) == "239.255.1.44"
     assert multicast_group(63999) == "239.255.249.255"
     out = sacn("sacn://?multicast=1&universe=300")
     assert out.destination(out.sacn_universe(1)) == ("239.255.1.44", 5568)
-    out.open()  # opened only: this test sends nothing
+    out.open()  # opened only: this test sends nothing (no_sending enforces it)
     try:
         assert out._sock.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL) == 1
     finally:
