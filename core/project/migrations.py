@@ -216,10 +216,77 @@ def _m3_tracking(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m4_roto(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE roto_objects (
+            id INTEGER PRIMARY KEY,
+            media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            backend TEXT NOT NULL DEFAULT 'classic',   -- segmenter registry name for prompts
+            params TEXT NOT NULL DEFAULT '{}',          -- JSON: segmenter options
+            propagation TEXT NOT NULL DEFAULT '{}',     -- JSON: propagator options
+            track_session_id INTEGER REFERENCES track_sessions(id) ON DELETE SET NULL,  -- box constraint
+            first_frame INTEGER NOT NULL,               -- the range to propagate through, inclusive
+            last_frame INTEGER NOT NULL,
+            batch INTEGER NOT NULL DEFAULT 10 CHECK (batch > 0),   -- frames per committed batch
+            feather_inner REAL NOT NULL DEFAULT 0 CHECK (feather_inner >= 0),
+            feather_outer REAL NOT NULL DEFAULT 0 CHECK (feather_outer >= 0),
+            tolerance REAL NOT NULL DEFAULT 1.0 CHECK (tolerance > 0),  -- Bezier fit, pixels
+            point_count INTEGER,                        -- NULL: chosen by the fit
+            smoothing REAL NOT NULL DEFAULT 0 CHECK (smoothing >= 0),   -- temporal smoothing of shapes
+            shapes TEXT,                                -- JSON RotoAnimation fitted from the mattes (cache)
+            next_rev INTEGER NOT NULL DEFAULT 1,        -- revision counter for keyframes
+            status TEXT NOT NULL DEFAULT 'empty'
+                CHECK (status IN ('empty', 'in_progress', 'complete', 'failed')),
+            error TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (media_id, name),
+            CHECK (first_frame >= 0 AND first_frame <= last_frame)
+        );
+        CREATE TABLE roto_keyframes (
+            object_id INTEGER NOT NULL REFERENCES roto_objects(id) ON DELETE CASCADE,
+            frame INTEGER NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('prompt', 'shape', 'matte')),
+            prompt TEXT,                     -- JSON Prompt (source 'prompt')
+            shape TEXT,                      -- JSON list of splines (source 'shape': the user's edit)
+            rev INTEGER NOT NULL,            -- changes whenever the keyframe's matte changes
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (object_id, frame)
+        ) WITHOUT ROWID;
+        CREATE TABLE roto_masks (            -- PNG-compressed uint8 mattes
+            object_id INTEGER NOT NULL REFERENCES roto_objects(id) ON DELETE CASCADE,
+            frame INTEGER NOT NULL,
+            direction INTEGER NOT NULL CHECK (direction IN (-1, 0, 1)),  -- 0: the keyframe's own matte
+            origin INTEGER NOT NULL,         -- the keyframe it was propagated from (itself for 0)
+            origin_rev INTEGER NOT NULL,     -- that keyframe's rev when it was propagated
+            png BLOB NOT NULL,
+            area INTEGER NOT NULL,           -- pixels >= 128
+            PRIMARY KEY (object_id, frame, direction)
+        ) WITHOUT ROWID;
+        CREATE TABLE roto_passes (           -- propagation still to do: from a keyframe in one direction
+            id INTEGER PRIMARY KEY,
+            object_id INTEGER NOT NULL REFERENCES roto_objects(id) ON DELETE CASCADE,
+            origin INTEGER NOT NULL,
+            direction INTEGER NOT NULL CHECK (direction IN (-1, 1)),
+            stop INTEGER NOT NULL,           -- the last frame it writes (inclusive)
+            cursor INTEGER,                  -- the last frame written so far (NULL: none yet)
+            UNIQUE (object_id, origin, direction)
+        );
+        CREATE INDEX roto_objects_by_media ON roto_objects(media_id, name);
+        CREATE INDEX roto_passes_by_object ON roto_passes(object_id, id);
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial: media, lineage, sequences, tracks, clips", _m1_initial),
     Migration(2, "lighting: fixture definitions, patch, patterns, layers", _m2_lighting),
     Migration(3, "tracking sessions: keyframes, passes, per-frame rows", _m3_tracking),
+    Migration(4, "rotoscoping: objects, keyframes, per-frame mattes, propagation passes", _m4_roto),
 ]
 
 
