@@ -16,8 +16,10 @@ APT_PACKAGES := xvfb xauth libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommo
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 \
 	libxcb-sync1 libxcb-xkb1 libx11-xcb1 ffmpeg desktop-file-utils \
 	libusb-1.0-0 libportaudio2 ola iproute2 util-linux
+# only for the tests: Blender runs the Blender roto export in an integration test
+TEST_APT_PACKAGES := blender
 
-.PHONY: run test bench setup sysdeps venv testdata demo clean distclean
+.PHONY: run test bench setup sysdeps testsysdeps venv testdata demo clean distclean
 
 run: setup
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
@@ -30,7 +32,7 @@ run: setup
 	if [ -f $(DEMO_DIR)/demo.luma ]; then $(BIN)/luma $(DEMO_DIR)/demo.luma; \
 	else $(BIN)/luma demo --out $(DEMO_DIR); fi
 
-test: setup testdata
+test: setup testsysdeps testdata
 	$(BIN)/python -m pytest -q tests
 
 bench: setup testdata
@@ -38,8 +40,9 @@ bench: setup testdata
 
 setup: sysdeps $(STAMP)
 
-sysdeps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# apt-get install what is missing from $(1): as root, with sudo -n, or print the command to run
+define apt_install
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -53,7 +56,15 @@ sysdeps:
 	fi; \
 	echo "Installing system packages:$$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	$$SUDO apt-get install -y -q $$missing || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $$missing; }
+	$$SUDO apt-get install -y -q $$missing || \
+		{ $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $$missing; }
+endef
+
+sysdeps:
+	$(call apt_install,$(APT_PACKAGES))
+
+testsysdeps:
+	$(call apt_install,$(TEST_APT_PACKAGES))
 
 $(STAMP): constraints.txt requirements.txt requirements-dev.txt requirements-ml.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or newer"; exit 1; }
