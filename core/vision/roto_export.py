@@ -120,18 +120,32 @@ def write_png_sequence(src: MatteSource, path: Path, first_frame: int = 1,
 
 def write_exr_sequence(src: MatteSource, path: Path, first_frame: int = 1,
                        progress: Progress | None = None) -> list[Path]:
-    """32-bit float EXRs (ZIP compressed, scanline), channels A, R, G, B all holding the matte in 0..1."""
+    """32-bit float EXRs (ZIP compressed, scanline), channels A, R, G, B all holding the matte in 0..1.
+
+    The display window is the whole frame; the data window is the matte's
+    bounding box (EXR readers treat pixels outside it as 0, as Nuke does with
+    its bbox), which keeps files small and writing fast.
+    """
     try:
         import OpenEXR
     except ImportError:
         raise VisionError("EXR export needs the OpenEXR package: pip install OpenEXR") from None
     out = []
+    display = (np.array([0, 0], np.int32), np.array([src.width - 1, src.height - 1], np.int32))
     for i, frame in enumerate(src.frames):
         target = sequence_path(path, frame + first_frame, ".exr")
         if i == 0:
             _prepare_folder(target)
-        a = _checked(src.matte(frame), src, frame).astype(np.float32) * np.float32(1 / 255)
-        header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+        m = _checked(src.matte(frame), src, frame)
+        rows, cols = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
+        if len(rows):
+            y0, y1, x0, x1 = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+        else:
+            y0 = y1 = x0 = x1 = 0
+        a = m[y0:y1 + 1, x0:x1 + 1].astype(np.float32) * np.float32(1 / 255)
+        header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
+                  "displayWindow": display,
+                  "dataWindow": (np.array([x0, y0], np.int32), np.array([x1, y1], np.int32))}
         part = target.with_name(target.name + ".part")
         try:
             with OpenEXR.File(header, {"A": a, "R": a, "G": a, "B": a}) as f:

@@ -248,7 +248,7 @@ class SplineTrack:
             return cls.from_splines(str(d["name"]), [int(k["frame"]) for k in keys], splines,
                                     feather_inner=float(feather.get("inner", 0.0)),
                                     feather_outer=float(feather.get("outer", 0.0)), mode=d.get("mode", "add"))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise VisionError(f"roto track: malformed data ({exc})") from None
 
 
@@ -315,7 +315,7 @@ class RotoAnimation:
             fps = d["fps"]
             return cls(str(d["name"]), int(d["width"]), int(d["height"]), Fraction(int(fps["num"]), int(fps["den"])),
                        [SplineTrack.from_dict(t) for t in d["tracks"]], source=str(d.get("source", "")))
-        except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:
             raise VisionError(f"roto shapes: malformed data ({exc})") from None
 
     @classmethod
