@@ -15,6 +15,7 @@ from app.commands import TrackFlagCommand, push_edit
 from app.jobs import JobRunner
 from app.playback import PlaybackController
 from app.show_output import ShowOutputController
+from app.roto import RotoController
 from app.tracking import TrackingController
 from core.errors import LumaError
 from core.project import Project
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.timeline_view.set_providers(thumbnail=self._thumbnail_for, waveform=self._waveform_for)
         self.show_output = ShowOutputController(self)  # DMX out, DMX monitor dock, Send DMX / Blackout
         self.tracking = TrackingController(self)  # Track menu, viewer overlay, inspector track list
+        self.roto = RotoController(self)  # Roto menu, canvas tools, roto objects
 
         self._build_menus()
         self._connect()
@@ -152,6 +154,7 @@ class MainWindow(QMainWindow):
         self._action(p, "Mark Out", lambda: self._mark("out"), Qt.Key.Key_O)
         self.show_output.install_menus(p, v)
         self.tracking.install_menu(mb)
+        self.roto.install_menu(mb, f)
 
     def _connect(self) -> None:
         self.bin.filesDropped.connect(self.import_files)
@@ -229,6 +232,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.show_output.set_project(project)
         self.tracking.project_opened()
+        self.roto.project_opened()
         missing = media_store.missing_media(project)
         if missing:
             names = ", ".join(m.name for m in missing[:5])
@@ -264,6 +268,7 @@ class MainWindow(QMainWindow):
     def close_project(self) -> None:
         self.show_output.set_project(None)  # stops the DMX senders and joins their threads
         self.tracking.project_closing()  # cancels its jobs; sessions resume from their checkpoints
+        self.roto.project_closing()  # the same for propagation
         self._stop_playback()
         if self.project is not None:
             self.project.close()
@@ -574,6 +579,7 @@ class MainWindow(QMainWindow):
         if self.playback is not None:
             self.transport_bar.set_status(f"dropped {self.playback.dropped}")
         self.tracking.on_frame_shown(frame)
+        self.roto.on_frame_shown(frame)
 
     def _toggle_proxies(self, on: bool) -> None:
         if self.timeline is not None:

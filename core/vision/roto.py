@@ -54,7 +54,7 @@ __all__ = [
     "RotoObject", "RotoKeyframe", "RotoPass", "create_object", "get_object", "find_object", "list_objects",
     "delete_object", "rename_object", "set_object_options", "keyframes", "keyframe", "passes", "set_keyframe",
     "restore_keyframe", "remove_keyframe", "replan", "matte", "mask_frames", "encode_matte", "decode_matte",
-    "animation", "keyframe_shape", "KeyframeState", "matte_source", "iter_mattes", "shape_matte",
+    "animation", "keyframe_shape", "KeyframeState", "matte_source", "iter_mattes", "shape_matte", "editable_shape",
 ]
 
 DEFAULT_BATCH = 10
@@ -538,6 +538,29 @@ def animation(project: Project, object_id: int, progress: Callable[[float, str],
     if progress:
         progress(1.0, "shapes fitted")
     return anim
+
+
+def editable_shape(project: Project, object_id: int, frame: int, min_area: int = 64) -> list[Spline] | None:
+    """The shape to edit at ``frame``: a 'shape' keyframe's own splines, else splines fitted to the
+    frame's matte (its filled regions, largest first), or None when the frame has no matte."""
+    k = keyframe(project, object_id, frame)
+    if k is not None and k.shape:
+        return list(k.shape)
+    m = matte(project, object_id, frame)
+    if m is None:
+        return None
+    from core.vision.shapes import fit_bezier, mask_to_polygons
+
+    obj = _from_row(_row(project, object_id))
+    polys = [(p, mode) for p, mode in mask_to_polygons(m) if mode == "add"]
+    polys.sort(key=lambda pm: -abs(_area(pm[0])))
+    out = [fit_bezier(p, obj.tolerance) for p, _ in polys if abs(_area(p)) >= min_area]
+    return out or None
+
+
+def _area(poly: np.ndarray) -> float:
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
 
 
 def shape_matte(shape: Sequence[Spline], width: int, height: int) -> np.ndarray:

@@ -12,7 +12,8 @@ step depends only on (previous frame, previous matte, this frame, optional
 box) — see :class:`core.vision.propagate.Propagator` — and the previous
 matte is read back from the project file, which stores it losslessly (PNG).
 
-When every pass is done the Bezier shapes are fitted from the mattes and
+``directions`` limits a run to forward (+1) or backward (-1) passes (the
+viewer's Propagate Forward / Backward). When every pass is done the Bezier shapes are fitted from the mattes and
 cached in the object (``fit_shapes=False`` skips that).
 """
 
@@ -51,7 +52,8 @@ class RotoJob:
     """
 
     def __init__(self, project: Project, object_id: int, fit_shapes: bool = True,
-                 on_batch: Callable[[int, int], None] | None = None, propagator: Any = None):
+                 on_batch: Callable[[int, int], None] | None = None, propagator: Any = None,
+                 directions: tuple[int, ...] = (1, -1)):
         self.project = project
         self.object_id = int(object_id)
         obj = get_object(project, self.object_id)
@@ -59,6 +61,9 @@ class RotoJob:
         self.fit_shapes = fit_shapes
         self._on_batch = on_batch
         self._propagator = propagator
+        self.directions = tuple(int(d) for d in directions)
+        if not self.directions or any(d not in (1, -1) for d in self.directions):
+            raise VisionError("propagation directions must be +1 (forward) and/or -1 (backward)")
         self._done = 0
         self._total = 1
 
@@ -83,7 +88,7 @@ class RotoJob:
         obj = get_object(self.project, self.object_id)
         if not obj.keyframes:
             raise VisionError(f"{obj.name}: no keyframe yet: draw a box or click points on a frame first")
-        todo = passes(self.project, obj.id)
+        todo = self._todo()
         self._total = max(1, sum(p.remaining for p in todo))
         self._done = 0
         reader = None
@@ -97,8 +102,8 @@ class RotoJob:
                                      cache_size=obj.batch + 2)
                 while todo:
                     self._run_pass(obj, todo[0], reader, propagator, boxes, progress, cancelled, share)
-                    todo = passes(self.project, obj.id)
-            if self.fit_shapes:
+                    todo = self._todo()
+            if self.fit_shapes and not passes(self.project, obj.id):
                 check_cancelled(cancelled)
                 animation(self.project, obj.id, progress=lambda f, m="": progress(share + (1 - share) * f, m))
         except JobCancelled:
@@ -118,6 +123,9 @@ class RotoJob:
         return get_object(self.project, obj.id)
 
     # ------------------------------------------------------------ internals
+
+    def _todo(self) -> list[RotoPass]:
+        return [p for p in passes(self.project, self.object_id) if p.direction in self.directions]
 
     def _set_status(self, status: str, error: str | None, note: str) -> None:
         with self.project.transaction("roto status", notify=False):
