@@ -517,7 +517,9 @@ def animation(project: Project, object_id: int, progress: Callable[[float, str],
     record = get_media(project, obj.media_id)
     video = record.info.video
     frames = mask_frames(project, obj.id)
-    locked = [k.frame for k in obj.keyframes if k.source == "shape"]
+    # the user's edited shapes are kept exactly (their largest spline: the object's main outline)
+    locked = {k.frame: max(k.shape, key=lambda sp: abs(_area(sp.sample(4)))) for k in obj.keyframes
+              if k.source == "shape" and k.shape}
     total = max(1, len(frames))
 
     def mattes() -> Iterator[np.ndarray]:
