@@ -60,14 +60,14 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_models_add(args: argparse.Namespace) -> int:
-    verify = None
+    verify = verify_sam = None
     if not args.no_check:
-        from core.vision.detect import verify_model
+        from core.vision.detect import verify_model, verify_sam
 
         verify = verify_model
-    info = _manager().add(args.path, verify=verify)
-    print(f"added {info.name}: {info.task}, {len(info.classes)} classes, imgsz {info.imgsz}, "
-          f"license {info.license} ({info.path})")
+    info = _manager().add(args.path, verify=verify, verify_sam=verify_sam)
+    classes = "" if getattr(info, "is_sam", False) else f"{len(info.classes)} classes, "
+    print(f"added {info.name}: {info.task}, {classes}imgsz {info.imgsz}, license {info.license} ({info.path})")
     return 0
 
 

@@ -55,6 +55,9 @@ def create_detector(model: str | None = None, **options) -> Detector:
         log.info("no usable YOLO model (%s): using the HOG people detector", why)
         return registry.create("detector", HOG, **_hog_options(options))
     info = manager.find(str(model))
+    if getattr(info, "is_sam", False):
+        raise VisionError(f"{info.name} is a Segment Anything checkpoint, not a detector: use it for "
+                          "segmentation (luma segment --backend sam)")
     why = _yolo_unusable()
     if why is not None:
         raise VisionError(f"model {info.name} cannot run here: {why}")
@@ -90,6 +93,21 @@ def verify_model(info: ModelInfo) -> None:
     """Load a model for real (raises VisionError if it does not load); skipped where YOLO cannot run."""
     if _yolo_unusable() is None:
         _create_yolo(info, {})
+
+
+def verify_sam(info: ModelInfo) -> None:
+    """Load a Segment Anything checkpoint for real through the registry's ``sam`` segmenter (raises
+    VisionError if it does not load); skipped where that backend is missing or cannot run here."""
+    try:
+        entry = registry.get("segmenter", "sam")
+    except PluginError:
+        return
+    why = entry.available()
+    if why is None or "checkpoint" in why:  # "no checkpoint yet" is fine: this one is being added
+        try:
+            entry.factory(model=info)
+        except ImportError:
+            return
 
 
 def detect_frame(video: str | os.PathLike, frame_index: int, detector: Detector | None = None,

@@ -1,6 +1,6 @@
 """Read what a model file is (task, classes, input size, license) without running any of it.
 
-Two formats, both written by ultralytics:
+Two formats written by ultralytics, plus Segment Anything checkpoints:
 
 * ``.pt`` — a ``torch.save`` zip archive whose ``data.pkl`` is a *pickle* of
   ``{"model": PoseModel(...), "train_args": {...}, "license": ..., ...}``.
@@ -16,8 +16,20 @@ Two formats, both written by ultralytics:
   facts as ``metadata_props`` (field 14) string pairs. :func:`read_onnx`
   walks the top-level fields itself (seeking over the weights) and parses the
   values with :func:`ast.literal_eval` (literals only, no code).
+* ``.pt`` / ``.pth`` Segment Anything checkpoints (SAM, MobileSAM, SAM 2 and
+  2.1 as published, which ultralytics' SAM builders load) are not ultralytics
+  checkpoints but bare ``state_dict`` s, either at the top level or under
+  ``"model"``. The same inert unpickler reads their parameter names and
+  shapes (a stubbed tensor keeps its size), and :func:`sam_arch` tells the
+  family and size from them: the image encoder's patch embedding
+  (``patch_embed.seq`` for MobileSAM's TinyViT, ``patch_embed.proj`` of
+  width 768/1024/1280 for SAM ViT-B/L/H, ``trunk.patch_embed.proj`` for
+  SAM 2's Hiera, whose width and block count give t/s/b/l, 2.1 having
+  ``no_obj_embed_spatial``). Such a file gets task :data:`SAM_TASK`, no
+  classes, input size 1024 and ``arch`` the ultralytics name (``mobile_sam``,
+  ``sam_b``, ``sam2.1_t`` ...); it is a segmenter, never a detector.
 
-Both return a plain dict: ``format``, ``task``, ``classes`` ({int: str}),
+All return a plain dict: ``format``, ``task``, ``classes`` ({int: str}),
 ``imgsz`` (int, the long side the model was trained/exported at),
 ``keypoints`` ([K, dims] or None), ``license`` (short id, e.g. ``AGPL-3.0``),
 ``version`` (ultralytics version that wrote the file) and ``arch``. A file
@@ -37,8 +49,10 @@ from pathlib import Path
 
 from core.vision.types import VisionError
 
-SUFFIXES = (".pt", ".onnx")
+SUFFIXES = (".pt", ".onnx", ".pth")  # .pth: Segment Anything checkpoints as Meta publishes them
 TASKS = ("detect", "pose", "segment", "obb", "classify")
+SAM_TASK = "segment-anything"
+SAM_IMGSZ = 1024
 MAX_PICKLE_BYTES = 64 << 20  # data.pkl of a big YOLO is ~1-5 MB (tensors live in separate entries)
 MAX_METADATA_BYTES = 16 << 20
 _TASK_OF_CLASS = {"DetectionModel": "detect", "PoseModel": "pose", "SegmentationModel": "segment",
@@ -49,11 +63,12 @@ _TASK_OF_CLASS = {"DetectionModel": "detect", "PoseModel": "pose", "Segmentation
 def read_metadata(path: str | os.PathLike) -> dict:
     """Metadata of a ``.pt`` or ``.onnx`` model (see the module docstring)."""
     path = Path(path)
-    if path.suffix.lower() == ".pt":
+    if path.suffix.lower() in (".pt", ".pth"):
         return read_pt(path)
     if path.suffix.lower() == ".onnx":
         return read_onnx(path)
-    raise VisionError(f"{path.name}: not a model file (Luma reads YOLO .pt and .onnx files)")
+    raise VisionError(f"{path.name}: not a model file (Luma reads YOLO .pt and .onnx files and "
+                      f"Segment Anything .pt/.pth checkpoints)")
 
 
 # ---------------------------------------------------------------- .pt
@@ -141,6 +156,11 @@ def read_pt(path: Path) -> dict:
                           f"copy or export the model again") from None
     if not isinstance(checkpoint, dict):
         raise VisionError(f"{name}: not an Ultralytics checkpoint (a {type(checkpoint).__name__}, not a dict)")
+    nested = checkpoint.get("model")
+    arch = sam_arch(nested if isinstance(nested, dict) else checkpoint, name)
+    if arch is not None:
+        return {"format": "pt", "task": SAM_TASK, "classes": {}, "imgsz": SAM_IMGSZ, "keypoints": None,
+                "license": "unknown", "version": None, "arch": arch}
     model = checkpoint.get("model") if checkpoint.get("model") is not None else checkpoint.get("ema")
     state = _stub_state(model)
     if not state:
@@ -155,6 +175,57 @@ def read_pt(path: Path) -> dict:
     return _result(name, "pt", task, state.get("names"), model_args.get("imgsz") or train_args.get("imgsz"),
                    state.get("kpt_shape") or yaml.get("kpt_shape"), checkpoint.get("license"),
                    checkpoint.get("version"), arch)
+
+
+# ---------------------------------------------------------------- Segment Anything state dicts
+
+_SAM_VIT = {768: "sam_b", 1024: "sam_l", 1280: "sam_h"}
+_SAM2_HIERA = {(96, 12): "t", (96, 16): "s", (112, 24): "b", (144, 48): "l"}  # (width, blocks) -> size
+_SAM_BLOCK = re.compile(r"image_encoder\.trunk\.blocks\.(\d+)\.")
+
+
+def _shape(value) -> tuple[int, ...] | None:
+    """The size of a stubbed tensor (``torch._utils._rebuild_tensor_v2(storage, offset, size, ...)``)."""
+    args = value.__dict__.get("args", ()) if isinstance(value, _Stub) else ()
+    size = args[2] if len(args) > 2 else None
+    if isinstance(size, _Stub):  # a torch.Size pickled as a class call
+        size = (size.__dict__.get("args") or (None,))[0]
+    if isinstance(size, (tuple, list)) and all(isinstance(v, int) for v in size):
+        return tuple(size)
+    return None
+
+
+def sam_arch(state, name: str = "checkpoint") -> str | None:
+    """The ultralytics name of a Segment Anything state dict's architecture, or None if it is not one.
+
+    ``state`` maps parameter names to (stubbed) tensors. A file that clearly
+    is a SAM-family network but of a size ultralytics cannot build raises
+    VisionError.
+    """
+    if not isinstance(state, dict) or not state or not all(isinstance(k, str) for k in state):
+        return None
+    keys = state.keys()
+    if "image_encoder.patch_embed.seq.0.c.weight" in state and any(k.startswith("mask_decoder.") for k in keys):
+        return "mobile_sam"
+    vit = state.get("image_encoder.patch_embed.proj.weight")
+    if vit is not None and any(k.startswith("mask_decoder.") for k in keys):
+        shape = _shape(vit)
+        width = shape[0] if shape else None
+        if width not in _SAM_VIT:
+            raise VisionError(f"{name}: a Segment Anything (ViT) checkpoint of an unknown size (width {width}); "
+                              f"Luma runs SAM ViT-B/L/H, MobileSAM and SAM 2 checkpoints")
+        return _SAM_VIT[width]
+    hiera = state.get("image_encoder.trunk.patch_embed.proj.weight")
+    if hiera is not None and any(k.startswith("sam_mask_decoder.") for k in keys):
+        shape = _shape(hiera)
+        width = shape[0] if shape else None
+        blocks = len({m.group(1) for m in map(_SAM_BLOCK.match, keys) if m})
+        size = _SAM2_HIERA.get((width, blocks))
+        if size is None:
+            raise VisionError(f"{name}: a SAM 2 checkpoint of an unknown size (width {width}, {blocks} blocks); "
+                              f"Luma runs the tiny, small, base+ and large SAM 2 / 2.1 checkpoints")
+        return f"{'sam2.1' if 'no_obj_embed_spatial' in state else 'sam2'}_{size}"
+    return None
 
 
 # ---------------------------------------------------------------- .onnx

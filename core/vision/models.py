@@ -1,12 +1,15 @@
-"""The model manager: which detection models this machine has, and what each one is.
+"""The model manager: which detection and segmentation models this machine has, and what each one is.
 
-Models are YOLO weights (``.pt``, or ``.onnx`` exported by ultralytics) found
-in three places, in this order of priority (a name found earlier shadows the
-same name found later):
+Models are YOLO weights (``.pt``, or ``.onnx`` exported by ultralytics) and
+Segment Anything checkpoints (SAM, MobileSAM, SAM 2 / 2.1 ``.pt`` or ``.pth``
+files as published; task :data:`SAM_TASK`, used by the ``sam`` segmenter,
+never as a detector: see :meth:`ModelManager.detectors` and
+:meth:`ModelManager.sam_models`) found in three places, in this order of
+priority (a name found earlier shadows the same name found later):
 
 1. ``user`` — the user's models folder: ``$LUMA_MODELS_DIR`` if set, else
    ``$XDG_DATA_HOME/luma-studio/models`` (``~/.local/share/luma-studio/models``);
-   every ``*.pt`` / ``*.onnx`` directly inside it;
+   every ``*.pt`` / ``*.onnx`` / ``*.pth`` directly inside it;
 2. ``added`` — files recorded with ``luma models add PATH`` (kept where they
    are; the list is ``$XDG_CONFIG_HOME/luma-studio/models.json``);
 3. ``package`` — weights shipped inside installed Python packages
@@ -52,12 +55,12 @@ from pathlib import Path
 from typing import Callable
 
 from core.vision import model_files
-from core.vision.model_files import SUFFIXES
+from core.vision.model_files import SAM_TASK, SUFFIXES
 from core.vision.types import VisionError
 
 SOURCES = ("user", "added", "package")
 DEFAULT_MODEL = "yolo11n-pose"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: Segment Anything checkpoints are recognised (1 cached them as errors)
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ class ModelInfo:
     name: str
     path: Path
     format: str  # "pt" | "onnx"
-    task: str  # "detect" | "pose" | "segment" | "obb" | "classify"
+    task: str  # "detect" | "pose" | "segment" | "obb" | "classify" | SAM_TASK ("segment-anything")
     classes: dict[int, str]
     imgsz: int
     license: str
@@ -99,6 +102,11 @@ class ModelInfo:
     keypoints: tuple[int, int] | None = None  # (K, dims) for pose models
     version: str | None = None  # ultralytics version that wrote the file
     arch: str = ""
+
+    @property
+    def is_sam(self) -> bool:
+        """A Segment Anything checkpoint (a promptable segmenter, not a detector)."""
+        return self.task == SAM_TASK
 
     @property
     def person_class(self) -> int | None:
@@ -219,6 +227,14 @@ class ModelManager:
     def models(self) -> list[ModelInfo]:
         return self.scan()[0]
 
+    def detectors(self) -> list[ModelInfo]:
+        """The models a detector can run (every model but Segment Anything checkpoints)."""
+        return [m for m in self.models() if not m.is_sam]
+
+    def sam_models(self) -> list[ModelInfo]:
+        """The Segment Anything checkpoints (SAM, MobileSAM, SAM 2), in priority order."""
+        return [m for m in self.models() if m.is_sam]
+
     def find(self, name: str) -> ModelInfo:
         """The model called ``name`` (file name with or without suffix), or a known model's path."""
         models, problems = self.scan()
@@ -254,8 +270,11 @@ class ModelManager:
                 f"{self.models_folder}, or run `luma models add PATH`")
 
     def default(self) -> ModelInfo | None:
-        """:data:`DEFAULT_MODEL` if present, else the first pose model, else the first model with a person class."""
-        models = self.models()
+        """:data:`DEFAULT_MODEL` if present, else the first pose model, else the first model with a person class.
+
+        Only detectors count: a Segment Anything checkpoint is never the default.
+        """
+        models = self.detectors()
         for pick in (lambda m: m.name == DEFAULT_MODEL, lambda m: m.task == "pose",
                      lambda m: m.task in ("detect", "segment") and m.person_class is not None):
             for m in models:
@@ -265,22 +284,30 @@ class ModelManager:
 
     # ------------------------------------------------------------ editing
 
-    def add(self, path: str | os.PathLike, verify: Callable[[ModelInfo], None] | None = None) -> ModelInfo:
+    def add(self, path: str | os.PathLike, verify: Callable[[ModelInfo], None] | None = None,
+            verify_sam: Callable[[ModelInfo], None] | None = None) -> ModelInfo:
         """Record a model file where it is; raises VisionError if it is not a usable model.
 
-        ``verify(info)`` may load the model for real (the CLI passes the
-        detector backend's check); it raises VisionError to refuse the file.
+        ``verify(info)`` may load a detection model for real (the CLI passes
+        the detector backend's check) and ``verify_sam(info)`` a Segment
+        Anything checkpoint (the ``sam`` segmenter's check); either raises
+        VisionError to refuse the file. A detector check is never given a SAM
+        checkpoint (it cannot load one); without ``verify_sam`` such a file is
+        accepted on its metadata, which already named its architecture, and is
+        loaded (strictly, weights only) when first used.
         """
         p = Path(path).expanduser()
         if not p.is_file():
             raise VisionError(f"{p}: no such file" if not p.exists() else f"{p}: not a file")
         if p.suffix.lower() not in SUFFIXES:
-            raise VisionError(f"{p.name}: Luma uses YOLO .pt or .onnx model files")
+            raise VisionError(f"{p.name}: Luma uses YOLO .pt or .onnx model files "
+                              f"and Segment Anything .pt/.pth checkpoints")
         resolved = p.resolve()
         meta = model_files.read_metadata(resolved)
         info = _info(p.stem, resolved, "added", None, meta)
-        if verify is not None:
-            verify(info)
+        check = verify_sam if info.is_sam else verify
+        if check is not None:
+            check(info)
         with self._lock:
             paths = self.added_paths()
             if resolved not in [q.resolve() for q in paths]:

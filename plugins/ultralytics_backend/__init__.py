@@ -59,11 +59,17 @@ def prepare() -> None:
 
 
 def register(registry) -> None:
-    """Entry point: add detector ``yolo`` and (when present) the multi-object trackers."""
+    """Entry point: add detector ``yolo``, segmenter ``sam`` and (when present) the multi-object trackers."""
     from plugins.ultralytics_backend.detector import make_yolo, yolo_available
 
     registry.add("detector", "yolo", make_yolo,
                  "YOLO (ultralytics): people and objects, with keypoints for pose models", yolo_available)
+
+    from plugins.ultralytics_backend.sam import make_sam, sam_available
+
+    registry.add("segmenter", "sam", make_sam,
+                 "Segment Anything (SAM, MobileSAM, SAM 2 via ultralytics): box and click prompts; "
+                 "needs a checkpoint you add", sam_available)
 
     # multi-object trackers live in their own module (registry kind "multitracker")
     try:

@@ -60,7 +60,7 @@ def yolo_available() -> str | None:
     if reason:
         return reason
     manager = ModelManager()
-    if not manager.models():
+    if not manager.detectors():
         return manager.missing_message()
     return None
 
@@ -165,4 +165,7 @@ def make_yolo(model: ModelInfo | str | None = None, **options) -> YoloDetector:
         if info is None:
             raise VisionError(manager.missing_message())
         model = info
+    if getattr(model, "is_sam", False):
+        raise VisionError(f"{model.name} is a Segment Anything checkpoint, not a detector: use it for "
+                          "segmentation (luma segment --backend sam)")
     return YoloDetector(model, **options)
