@@ -32,14 +32,15 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from app.frame_controller import FrameController
 from app.tracking_support import FrameContext, fit_transform, frame_context, track_range
 from core.errors import LumaError
 from core.media.reader import FrameReader
-from core.project.media_store import MediaRecord, get_media, media_path
+from core.project.media_store import MediaRecord, media_path
 from core.time import frames_to_seconds, seconds_to_frames
 from core.vision import roto as R
 from core.vision.roto_job import RotoJob
@@ -132,7 +133,7 @@ class RotoKeyCommand(QUndoCommand):
         self.ctl.keyframe_changed(self.oid, self.frame)
 
 
-class RotoController(QObject):
+class RotoController(FrameController):
     """Owned by the main window; see the module docstring."""
 
     batchLanded = Signal(int, int)  # object id, frame (emitted from the job's thread)
@@ -140,13 +141,11 @@ class RotoController(QObject):
 
     def __init__(self, window, backend: str = "classic", onion_frames: int = 2, max_frames: int | None = None):
         super().__init__(window)
-        self.window = window
         self.max_frames = max_frames  # a new object covers at most this many frames around the playhead
         self.overlay = RotoOverlay(window.viewer)
         self.backend = backend
         self.onion_frames = onion_frames
         self.onion = False
-        self.last_message = ""
         self._segmenters: dict[tuple, tuple] = {}
         self._seg_lock = threading.Lock()
         self._running: dict[int, int] = {}  # object -> job id
@@ -170,10 +169,6 @@ class RotoController(QObject):
         self.overlay.set_matte(None)
         self.overlay.set_shape(None)
         self.overlay.clear_onion_skins()
-
-    @property
-    def project(self):
-        return self.window.project
 
     # ------------------------------------------------------------ menu
     def install_menu(self, menubar, file_menu=None) -> None:
@@ -199,21 +194,6 @@ class RotoController(QObject):
         if file_menu is not None:
             file_menu.addAction(self.export_action)
 
-    def _action(self, menu, text: str, slot, shortcut: str | None = None, checkable: bool = False) -> QAction:
-        act = QAction(text, self.window)
-        act.setCheckable(checkable)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        act.triggered.connect(lambda checked=False: slot(checked) if act.isCheckable() else slot())
-        menu.addAction(act)
-        self.window.addAction(act)
-        return act
-
-    def say(self, text: str, msecs: int = 8000) -> None:
-        self.last_message = text
-        self.window.statusBar().showMessage(text, msecs)
-
     # ------------------------------------------------------------ project
     def project_opened(self) -> None:
         self._reset_state()
@@ -233,20 +213,6 @@ class RotoController(QObject):
         self._segment_job = None
         self._pending_prompt = None
         self._reset_state()
-
-    def _media(self, media_id: int) -> MediaRecord | None:
-        if media_id not in self._media_cache:
-            try:
-                self._media_cache[media_id] = get_media(self.project, media_id)
-            except LumaError:
-                return None
-        return self._media_cache[media_id]
-
-    def context(self, frame: int | None = None) -> FrameContext | None:
-        tl = self.window.timeline
-        if tl is None or self.project is None:
-            return None
-        return frame_context(tl, tl.playhead if frame is None else int(frame), self._media)
 
     # ------------------------------------------------------------ objects
     def current_object(self, media_id: int | None = None) -> int | None:

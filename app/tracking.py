@@ -27,14 +27,14 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from app.frame_controller import FrameController
 from app.tracking_support import (DetectJob, FrameContext, KeyframeCommand, SerialDetector, choose_tracker,
-                                  describe_session, fit_transform, frame_context, track_range)
+                                  describe_session, fit_transform, track_range)
 from core.errors import LumaError
-from core.project.media_store import MediaRecord, get_media, media_path
+from core.project.media_store import MediaRecord, media_path
 from core.timeline.model import Clip
 from core.vision.detect import create_detector
 from core.vision.session_job import TrackJob
@@ -49,7 +49,7 @@ __all__ = ["TrackingController", "choose_tracker"]
 _FINISHED = ("done", "failed", "cancelled")
 
 
-class TrackingController(QObject):
+class TrackingController(FrameController):
     """Owned by the main window; see the module docstring."""
 
     batchLanded = Signal(int, int)  # session id, checkpoint frame (emitted from the tracking thread)
@@ -58,7 +58,6 @@ class TrackingController(QObject):
                  tracker: str | None = None, max_track_frames: int | None = None, batch: int = DEFAULT_BATCH,
                  conf: float = 0.25):
         super().__init__(window)
-        self.window = window
         self.overlay = TrackOverlay(window.viewer)
         model = window.settings.value("tracking/detector") or None
         self._detector_factory = detector_factory or (lambda: create_detector(model))
@@ -67,7 +66,6 @@ class TrackingController(QObject):
         self.batch = batch
         self.conf = conf
         self.confirm_delete = True
-        self.last_message = ""
         self._detector: SerialDetector | None = None
         self._detector_lock = threading.Lock()
         self._running: dict[int, int] = {}  # session -> job id
@@ -108,20 +106,6 @@ class TrackingController(QObject):
         self.resume_action = self._action(menu, "&Resume Tracking", self.resume_tracking, "Ctrl+Shift+T")
         self.delete_action = self._action(menu, "De&lete Track", lambda: self.delete_track())
 
-    def _action(self, menu, text: str, slot, shortcut: str | None = None) -> QAction:
-        act = QAction(text, self.window)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        act.triggered.connect(lambda checked=False: slot(checked) if act.isCheckable() else slot())
-        menu.addAction(act)
-        self.window.addAction(act)
-        return act
-
-    def say(self, text: str, msecs: int = 8000) -> None:
-        self.last_message = text
-        self.window.statusBar().showMessage(text, msecs)
-
     # ------------------------------------------------------------ project
     def project_opened(self) -> None:
         self._reset_state()
@@ -143,25 +127,6 @@ class TrackingController(QObject):
         self._pending_delete.clear()
         self._detect_job = None
         self._reset_state()
-
-    @property
-    def project(self):
-        return self.window.project
-
-    def _media(self, media_id: int) -> MediaRecord | None:
-        if media_id not in self._media_cache:
-            try:
-                self._media_cache[media_id] = get_media(self.project, media_id)
-            except LumaError:
-                return None
-        return self._media_cache[media_id]
-
-    def context(self, frame: int | None = None) -> FrameContext | None:
-        """The clip, media and source frame under sequence frame ``frame`` (default the playhead)."""
-        tl = self.window.timeline
-        if tl is None or self.project is None:
-            return None
-        return frame_context(tl, tl.playhead if frame is None else int(frame), self._media)
 
     # ------------------------------------------------------------ what the overlay shows
     def on_frame_shown(self, frame: int) -> None:

@@ -200,6 +200,16 @@ def test_box_is_clipped_to_the_picture(viewer, overlay, qtbot):
     assert boxes[-1][2] == FRAME_W and boxes[-1][3] == FRAME_H
 
 
+def test_box_being_drawn_is_shown_during_the_drag(viewer, overlay, qtbot):
+    overlay.set_tool("box")
+    a, b = wpoint(viewer, 20, 20).toPoint(), wpoint(viewer, 100, 90).toPoint()
+    qtbot.mousePress(overlay, Qt.MouseButton.LeftButton, pos=a)
+    qtbot.mouseMove(overlay, pos=b)
+    settle(qtbot, viewer)
+    assert has_colour(grab(viewer), wpoint(viewer, 20, 50), BOX_COLOUR)  # the rubber band, before the release
+    qtbot.mouseRelease(overlay, Qt.MouseButton.LeftButton, pos=b)
+
+
 def test_point_clicks_positive_and_negative(viewer, overlay, qtbot):
     overlay.set_tool("points")
     points = []

@@ -3,15 +3,12 @@
 :class:`TrackOverlay` is a transparent child widget laid over a frame viewer
 (:class:`~widgets.viewer.GLViewer` or :class:`~widgets.viewer.RasterViewer`):
 it follows the viewer's size, zoom and pan, and paints with QPainter in the
-viewer's own coordinates, so it looks the same on both viewers.
+viewer's own coordinates, so it looks the same on both viewers (see
+:class:`~widgets.viewer.overlay_base.SourceOverlay`).
 
 Coordinates: everything given to the overlay and everything it emits is in
-*source* pixels (the media frame the boxes were found on, ``[x1, y1, x2, y2]``).
-:meth:`TrackOverlay.set_source` says how a source pixel lands in the viewer's
-image (a QTransform; identity when the viewer shows the source frame as is,
-a scale and offset when the picture is letterboxed into a sequence or shown
-from a smaller proxy). The viewer's ``map_from_image``/``map_to_image`` do the
-rest.
+*source* pixels (the media frame the boxes were found on, ``[x1, y1, x2, y2]``);
+:meth:`TrackOverlay.set_source` says how a source pixel lands in the viewer's image.
 
 No business logic: it shows what it is given and says what the user did.
 
@@ -31,9 +28,11 @@ from __future__ import annotations
 from typing import Iterable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPolygonF, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
+
+from widgets.viewer.overlay_base import SourceOverlay
 
 __all__ = ["TrackOverlay", "DETECTION_COLOUR", "SELECTED_COLOUR", "TRACK_COLOUR", "KEYFRAME_COLOUR",
            "LOST_COLOUR", "DRAW_COLOUR", "TRAIL_FRAMES"]
@@ -67,28 +66,17 @@ def _rect(box) -> QRectF:
     return QRectF(QPointF(x1, y1), QPointF(x2, y2))
 
 
-class TrackOverlay(QWidget):
+class TrackOverlay(SourceOverlay):
     detectionChosen = Signal(int)
     boxChosen = Signal(QRectF)
     keyframeEdited = Signal(int, QRectF)
 
     def __init__(self, viewer: QWidget):
-        super().__init__(viewer)
-        self._viewer = viewer
-        self.setObjectName("trackOverlay")
-        self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setGeometry(viewer.rect())
-        viewer.installEventFilter(self)
-        viewer.viewChanged.connect(self.update)
-        self._source_size: tuple[int, int] | None = None
-        self._transform = QTransform()
-        self._inverse = QTransform()
+        super().__init__(viewer, "trackOverlay")
         self._dets = np.zeros((0, 4))
         self._scores = np.zeros(0)
         self._selected: int | None = None
         self._chosen: QRectF | None = None
-        self._tool: str | None = None
         self._frames = np.zeros(0, np.int64)
         self._track = np.zeros((0, 4))
         self._lost = np.zeros(0, bool)
@@ -99,17 +87,6 @@ class TrackOverlay(QWidget):
         self._sync_visible()
 
     # ------------------------------------------------------------ what to show
-    def set_source(self, size: tuple[int, int] | None, transform: QTransform | None = None) -> None:
-        """The source frame's (width, height) and the map from source pixels to the viewer's image pixels."""
-        size = None if size is None else (int(size[0]), int(size[1]))
-        transform = QTransform(transform) if transform is not None else QTransform()
-        if size == self._source_size and transform == self._transform:
-            return
-        self._source_size, self._transform = size, transform
-        inverse, ok = self._transform.inverted()
-        self._inverse = inverse if ok else QTransform()
-        self.update()
-
     def set_detections(self, boxes, scores=None) -> None:
         """Boxes ``[N, 4]`` to click on (source pixels) and their scores ``[N]`` (shown as text)."""
         self._dets = _boxes(boxes)
@@ -149,9 +126,6 @@ class TrackOverlay(QWidget):
         else:
             self.unsetCursor()
         self._sync_visible()
-
-    def tool(self) -> str | None:
-        return self._tool
 
     def set_track(self, frames, boxes, keyframes: Iterable[int] = (), current: int | None = None,
                   lost=None, frame_range: tuple[int, int] | None = None) -> None:
@@ -197,16 +171,6 @@ class TrackOverlay(QWidget):
         return bool(len(self._keyframes)) and bool(np.isin(int(frame), self._keyframes))
 
     # ------------------------------------------------------------ geometry
-    def to_widget(self, point: QPointF) -> QPointF:
-        """Source pixel -> this widget's (= the viewer's) logical coordinates."""
-        return self._viewer.map_from_image(self._transform.map(QPointF(point)))
-
-    def to_source(self, pos: QPointF) -> QPointF:
-        return self._inverse.map(self._viewer.map_to_image(QPointF(pos)))
-
-    def widget_rect(self, box: QRectF) -> QRectF:
-        return QRectF(self.to_widget(box.topLeft()), self.to_widget(box.bottomRight())).normalized()
-
     def _row(self, frame: int | None) -> int | None:
         if frame is None or not len(self._frames):
             return None
@@ -217,31 +181,16 @@ class TrackOverlay(QWidget):
         return bool(len(self._dets) or len(self._frames) or self._chosen is not None or self._tool
                     or self._range is not None)
 
-    def _sync_visible(self) -> None:
-        self.setVisible(self._has_content())
-        self.update()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self._viewer and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self._viewer.rect())
-        return False
-
     # ------------------------------------------------------------ painting
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if self._viewer.frame_size() is None:
-            return
-        painter = QPainter(self)
-        try:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            self._paint_detections(painter)
-            self._paint_track(painter)
-            if self._chosen is not None:
-                self._box(painter, self._chosen, SELECTED_COLOUR, Qt.PenStyle.DashLine)
-            if self._drag is not None and self._drag["mode"] == "draw" and self._drag["rect"] is not None:
-                self._box(painter, self._drag["rect"], DRAW_COLOUR, Qt.PenStyle.DashLine)
-            self._paint_range_bar(painter)
-        finally:
-            painter.end()
+    def _paint(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self._paint_detections(painter)
+        self._paint_track(painter)
+        if self._chosen is not None:
+            self._box(painter, self._chosen, SELECTED_COLOUR, Qt.PenStyle.DashLine)
+        if self._drag is not None and self._drag["mode"] == "draw" and self._drag["rect"] is not None:
+            self._box(painter, self._drag["rect"], DRAW_COLOUR, Qt.PenStyle.DashLine)
+        self._paint_range_bar(painter)
 
     def _box(self, painter: QPainter, box: QRectF, colour: QColor, style=Qt.PenStyle.SolidLine,
              width: int = LINE_WIDTH) -> QRectF:
@@ -355,18 +304,6 @@ class TrackOverlay(QWidget):
             return None
         area = (d[:, 2] - d[:, 0]) * (d[:, 3] - d[:, 1])
         return int(np.flatnonzero(inside)[np.argmin(area[inside])])  # the smallest box under the click
-
-    def _size(self) -> tuple[int, int] | None:
-        """The source frame's size (the viewer's frame size when none was given)."""
-        return self._source_size if self._source_size is not None else self._viewer.frame_size()
-
-    def _clip(self, rect: QRectF) -> QRectF:
-        rect = rect.normalized()
-        size = self._size()
-        return rect if size is None else rect.intersected(QRectF(0, 0, *size))
-
-    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self._viewer.wheelEvent(event)  # zoom stays the viewer's (same coordinates: the overlay covers it)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.button() != Qt.MouseButton.LeftButton or self._viewer.frame_size() is None:

@@ -2,8 +2,9 @@
 
 :class:`RotoOverlay` is a transparent child widget laid over a frame viewer
 (:class:`~widgets.viewer.GLViewer` or :class:`~widgets.viewer.RasterViewer`),
-attached the same way as :class:`~widgets.viewer.overlay.TrackOverlay`: it
-follows the viewer's size, zoom and pan and paints with QPainter.
+attached the same way as :class:`~widgets.viewer.overlay.TrackOverlay` (see
+:class:`~widgets.viewer.overlay_base.SourceOverlay`): it follows the viewer's
+size, zoom and pan and paints with QPainter.
 
 Coordinates: everything given to the overlay and everything it emits is in
 *source* pixels in Luma's roto convention (origin top-left, y down, pixel
@@ -44,11 +45,12 @@ from __future__ import annotations
 from typing import Iterable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPainterPath, QPen, QPolygonF, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from core.vision.roto_model import Spline
+from widgets.viewer.overlay_base import SourceOverlay
 from widgets.viewer.roto_tools import (MIN_VERTICES, apply_affine, as_splines, nearest_on_curve, nearest_point,
                                        offset_outline, onion_alpha, pull_handles, move_handle, move_vertex,
                                        remove_vertex, same_spline, split_segment)
@@ -128,7 +130,7 @@ def _colour(value) -> QColor:
     return QColor(*[int(v) for v in value])
 
 
-class RotoOverlay(QWidget):
+class RotoOverlay(SourceOverlay):
     boxDrawn = Signal(float, float, float, float)
     pointAdded = Signal(float, float, bool)
     shapeEdited = Signal(object, object)
@@ -136,18 +138,7 @@ class RotoOverlay(QWidget):
     selectionChanged = Signal(int, int)
 
     def __init__(self, viewer: QWidget):
-        super().__init__(viewer)
-        self._viewer = viewer
-        self.setObjectName("rotoOverlay")
-        self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setGeometry(viewer.rect())
-        viewer.installEventFilter(self)
-        viewer.viewChanged.connect(self.update)
-        self._source_size: tuple[int, int] | None = None
-        self._transform = QTransform()
-        self._inverse = QTransform()
-        self._tool: str | None = None
+        super().__init__(viewer, "rotoOverlay")
         self._shapes: list[Spline] = []
         self._single = False
         self._paths: list[QPainterPath] = []
@@ -166,15 +157,7 @@ class RotoOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)  # no tool yet
         self._sync_visible()
 
-    # ------------------------------------------------------------ source and tool
-    def set_source(self, size: tuple[int, int] | None, transform: QTransform | None = None) -> None:
-        """The source frame's (width, height) and the map from source pixels to the viewer's image pixels."""
-        self._source_size = None if size is None else (int(size[0]), int(size[1]))
-        self._transform = QTransform(transform) if transform is not None else QTransform()
-        inverse, ok = self._transform.inverted()
-        self._inverse = inverse if ok else QTransform()
-        self.update()
-
+    # ------------------------------------------------------------ tool
     def set_tool(self, tool: str | None) -> None:
         """``"box"``, ``"points"``, ``"edit"`` or None (display only); see the module docstring."""
         if tool not in TOOLS:
@@ -189,9 +172,6 @@ class RotoOverlay(QWidget):
         else:
             self.unsetCursor()
         self._sync_visible()
-
-    def tool(self) -> str | None:
-        return self._tool
 
     # ------------------------------------------------------------ prompt
     def set_prompt(self, box=None, points: Iterable = ()) -> None:
@@ -321,39 +301,13 @@ class RotoOverlay(QWidget):
         self.set_onion_skins(())
 
     # ------------------------------------------------------------ geometry
-    def to_widget(self, point: QPointF) -> QPointF:
-        """Source pixel -> this widget's (= the viewer's) logical coordinates."""
-        return self._viewer.map_from_image(self._transform.map(QPointF(point)))
-
-    def to_source(self, pos: QPointF) -> QPointF:
-        return self._inverse.map(self._viewer.map_to_image(QPointF(pos)))
-
-    def source_to_widget(self) -> QTransform:
-        """The whole map from source pixels to widget coordinates (the viewer's part is a scale and offset)."""
-        v = self._viewer
-        o = v.map_from_image(QPointF(0, 0))
-        ex, ey = v.map_from_image(QPointF(1, 0)) - o, v.map_from_image(QPointF(0, 1)) - o
-        return self._transform * QTransform(ex.x(), ex.y(), ey.x(), ey.y(), o.x(), o.y())
-
     def _affine(self) -> np.ndarray:
         t = self.source_to_widget()
         return np.array([[t.m11(), t.m21(), t.dx()], [t.m12(), t.m22(), t.dy()]])
 
-    def _size(self) -> tuple[int, int] | None:
-        return self._source_size if self._source_size is not None else self._viewer.frame_size()
-
     def _has_content(self) -> bool:
         return bool(self._tool or self._shapes or self._box is not None or self._points
                     or self._matte is not None or self._onion)
-
-    def _sync_visible(self) -> None:
-        self.setVisible(self._has_content())
-        self.update()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self._viewer and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self._viewer.rect())
-        return False
 
     def _form(self, shapes: list[Spline]):
         if not shapes:
@@ -377,18 +331,12 @@ class RotoOverlay(QWidget):
                     self._feather_paths.append(_polygon_path(offset_outline(spline, distance)))
 
     # ------------------------------------------------------------ painting
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if self._viewer.frame_size() is None:
-            return
-        painter = QPainter(self)
-        try:
-            self._paint_source_layers(painter)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            if self._tool == "edit":
-                self._paint_edit_marks(painter)
-            self._paint_prompt(painter)
-        finally:
-            painter.end()
+    def _paint(self, painter: QPainter) -> None:
+        self._paint_source_layers(painter)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._tool == "edit":
+            self._paint_edit_marks(painter)
+        self._paint_prompt(painter)
 
     def _paint_source_layers(self, painter: QPainter) -> None:
         """Matte tint, onion skins, feather and shape outlines, drawn in source pixels."""
@@ -441,14 +389,13 @@ class RotoOverlay(QWidget):
                 painter.drawRect(QRectF(v[0] - half, v[1] - half, VERTEX_SIZE, VERTEX_SIZE))
 
     def _paint_prompt(self, painter: QPainter) -> None:
-        box = self._box
+        box = None if self._box is None else QRectF(QPointF(*self._box[:2]), QPointF(*self._box[2:]))
         if self._drag is not None and self._drag["kind"] == "box" and self._drag.get("rect") is not None:
-            box = self._drag["rect"]
+            box = self._drag["rect"]  # the box being drawn (a QRectF)
         if box is not None:
             painter.setPen(_pen(BOX_COLOUR, LINE_WIDTH, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(QRectF(self.to_widget(QPointF(box[0], box[1])),
-                                    self.to_widget(QPointF(box[2], box[3]))).normalized())
+            painter.drawRect(self.widget_rect(box))
         r, arm = POINT_RADIUS, POINT_RADIUS * 0.6
         for x, y, positive in self._points:
             c = self.to_widget(QPointF(x, y))
@@ -494,9 +441,6 @@ class RotoOverlay(QWidget):
         return best
 
     # ------------------------------------------------------------ mouse and keys
-    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self._viewer.wheelEvent(event)  # zoom stays the viewer's (same coordinates: the overlay covers it)
-
     def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if self._tool == "points":
             event.accept()  # a right click is a negative point here, not a menu
@@ -506,11 +450,6 @@ class RotoOverlay(QWidget):
     def _inside(self, p: QPointF) -> bool:
         size = self._size()
         return size is None or (0.0 <= p.x() <= size[0] and 0.0 <= p.y() <= size[1])
-
-    def _clip(self, rect: QRectF) -> QRectF:
-        rect = rect.normalized()
-        size = self._size()
-        return rect if size is None else rect.intersected(QRectF(0, 0, *size))
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         button, pos = event.button(), event.position()
@@ -600,7 +539,7 @@ class RotoOverlay(QWidget):
         if drag["kind"] == "box":
             rect = drag["rect"]
             if rect is not None and not rect.isEmpty():
-                widget = QRectF(self.to_widget(rect.topLeft()), self.to_widget(rect.bottomRight())).normalized()
+                widget = self.widget_rect(rect)
                 if widget.width() >= MIN_BOX_WIDGET and widget.height() >= MIN_BOX_WIDGET:
                     self._box = (rect.left(), rect.top(), rect.right(), rect.bottom())
                     self.boxDrawn.emit(*self._box)
