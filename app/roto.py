@@ -7,7 +7,8 @@ to :mod:`core.vision.roto`:
   clicks for +/- points, on the frame under the playhead. Every prompt change
   segments the frame on the job runner with the object's backend (``classic``
   by default) and stores the matte as a keyframe (undoable). The first prompt
-  on a video makes its roto object ("Roto 1", the clip's source range).
+  on a video makes its roto object ("Roto 1", the clip's source range); when
+  a tracking session's box holds the prompt, its boxes bound the propagation.
   Once an object has been propagated, every keyframe change (a prompt, a
   shape edit, undo, redo) propagates again from it by itself.
 * **Edit Shape** (Alt+E): the frame's Bezier shape (the keyframe's own or one
@@ -234,7 +235,7 @@ class RotoController(FrameController):
         self._objects[obj.media_id] = obj.id
         self.refresh()
 
-    def new_object(self) -> int | None:
+    def new_object(self, track_session_id: int | None = None) -> int | None:
         ctx = self._ctx or self.context()
         if ctx is None:
             self.say("Put the playhead on a video clip to rotoscope it")
@@ -245,7 +246,8 @@ class RotoController(FrameController):
             n += 1
         try:
             oid = R.create_object(self.project, ctx.media_id, f"Roto {n}",
-                                  track_range(ctx.first, ctx.last, ctx.frame, self.max_frames), backend=self.backend)
+                                  track_range(ctx.first, ctx.last, ctx.frame, self.max_frames), backend=self.backend,
+                                  track_session_id=track_session_id)
         except LumaError as exc:
             self.window.show_error(str(exc))
             return None
@@ -399,8 +401,8 @@ class RotoController(FrameController):
             self._pending_prompt = (p["media"], p["frame"], prompt)
             return self._segment_job
         oid = self.current_object(p["media"])
-        if oid is None:
-            oid = self.new_object()
+        if oid is None:  # the first prompt on this video; a track of the same subject bounds its propagation
+            oid = self.new_object(R.track_for_prompt(self.project, p["media"], p["frame"], prompt))
             if oid is None:
                 return None
         obj = R.get_object(self.project, oid)

@@ -51,7 +51,7 @@ from core.vision.segment import Prompt
 from core.vision.types import VisionError
 
 __all__ = [
-    "RotoObject", "RotoKeyframe", "RotoPass", "create_object", "get_object", "find_object", "list_objects",
+    "RotoObject", "RotoKeyframe", "RotoPass", "create_object", "track_for_prompt", "get_object", "find_object", "list_objects",
     "delete_object", "rename_object", "set_object_options", "keyframes", "keyframe", "passes", "set_keyframe",
     "restore_keyframe", "remove_keyframe", "replan", "matte", "mask_frames", "encode_matte", "decode_matte",
     "animation", "keyframe_shape", "KeyframeState", "matte_source", "iter_mattes", "shape_matte", "editable_shape",
@@ -188,6 +188,20 @@ def create_object(project: Project, media_id: int, name: str, frames: tuple[int,
             (int(media_id), name, str(backend), _json(params, "segmenter options"),
              _json(propagation, "propagation options"), track_session_id, first, last, int(batch), now, now))
         return int(cur.lastrowid)
+
+
+def track_for_prompt(project: Project, media_id: int, frame: int, prompt: Prompt) -> int | None:
+    """The tracking session of ``media_id`` whose (found) box at ``frame`` holds the prompt's centre, the
+    newest first: its boxes then bound the object's propagation. None when no track covers it."""
+    if prompt.box is not None:
+        x, y = (prompt.box[0] + prompt.box[2]) / 2, (prompt.box[1] + prompt.box[3]) / 2
+    else:
+        x, y = prompt.positive.mean(axis=0)
+    rows = project.query(
+        "SELECT s.id FROM track_sessions s JOIN track_rows r ON r.session_id = s.id AND r.frame = ? "
+        "WHERE s.media_id = ? AND r.lost = 0 AND r.x1 <= ? AND ? <= r.x2 AND r.y1 <= ? AND ? <= r.y2 "
+        "ORDER BY s.id DESC LIMIT 1", (int(frame), int(media_id), float(x), float(x), float(y), float(y)))
+    return int(rows[0][0]) if rows else None
 
 
 def get_object(project: Project, object_id: int) -> RotoObject:

@@ -272,3 +272,20 @@ def test_shapes_are_fitted_cached_and_cleared_by_a_new_keyframe(project, tmp_pat
 
     R.set_keyframe(project, oid, 303, ellipse_matte((318, 210, 350, 298)))
     assert project.query("SELECT shapes FROM roto_objects WHERE id = ?", (oid,))[0][0] is None
+
+
+def test_a_track_holding_the_prompt_bounds_propagation(project):
+    from core.vision import sessions as S
+
+    sid = S.create_session(project, project.media_id, WALKER_300, 300, "csrt", frames=(300, 304))
+    project.execute("INSERT OR REPLACE INTO track_rows(session_id, frame, x1, y1, x2, y2, confidence, lost) "
+                    "VALUES (?, 301, 300, 200, 330, 300, 1, 0)", (sid,))
+    assert R.track_for_prompt(project, project.media_id, 300, Prompt(WALKER_300)) == sid
+    assert R.track_for_prompt(project, project.media_id, 300, Prompt(None, ((600.0, 100.0, True),))) is None
+    assert R.track_for_prompt(project, project.media_id, 310, Prompt(WALKER_300)) is None
+    oid = R.create_object(project, project.media_id, "walker", (300, 301), track_session_id=sid)
+    R.set_keyframe(project, oid, 300, ellipse_matte(WALKER_300))
+    RotoJob(project, oid, fit_shapes=False).run(quiet, never)
+    m = R.matte(project, oid, 301) >= 128
+    ys, xs = np.nonzero(m)
+    assert len(xs) and xs.max() < 330 + 0.1 * 100 + 1 < 345  # cut to the track box grown by 10 % of its height
