@@ -19,7 +19,9 @@ to :mod:`core.vision.roto`:
   cancel); the viewer shows each batch as it lands. Interrupted work resumes
   from the project file.
 * **Previous / Next Keyframe** (Alt+[ / Alt+]), **Onion Skin** (Alt+O: the
-  outlines of the two frames before and after), **Delete Keyframe**.
+  outlines of the two frames before and after), **Delete Keyframe**,
+  **Feather…** (inner / outer pixels, shown as dashed outlines while editing,
+  applied to matte exports and written into the shape exports; undoable).
 * **Export Roto…** (also in the File menu): PNG/EXR mattes or shapes for
   Nuke, Silhouette, After Effects, Fusion, Blender, JSON, on the job runner.
 
@@ -48,7 +50,7 @@ from core.vision.roto_job import RotoJob
 from core.vision.segment import Prompt, create_segmenter
 from widgets.viewer.roto_overlay import RotoOverlay
 
-__all__ = ["RotoController", "RotoKeyCommand", "SegmentJob", "ExportJob"]
+__all__ = ["RotoController", "RotoKeyCommand", "FeatherCommand", "SegmentJob", "ExportJob"]
 
 _FINISHED = ("done", "failed", "cancelled")
 EXPORT_FORMATS = {  # name -> (file dialog filter, default file name)
@@ -134,6 +136,30 @@ class RotoKeyCommand(QUndoCommand):
         self.ctl.keyframe_changed(self.oid, self.frame)
 
 
+class FeatherCommand(QUndoCommand):
+    """Change an object's inner/outer feather (pixels); undo puts the old values back."""
+
+    def __init__(self, controller: "RotoController", object_id: int, feather: tuple[float, float],
+                 old: tuple[float, float]):
+        super().__init__(f"roto feather {feather[0]:g}/{feather[1]:g} px")
+        self.ctl, self.oid, self.new, self.old = controller, object_id, feather, old
+
+    def _apply(self, values: tuple[float, float]) -> None:
+        try:
+            R.set_object_options(self.ctl.project, self.oid, feather_inner=values[0], feather_outer=values[1])
+        except LumaError as exc:
+            self.ctl.window.show_error(str(exc))
+            self.setObsolete(True)
+            return
+        self.ctl.refresh(force=True)
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+
 class RotoController(FrameController):
     """Owned by the main window; see the module docstring."""
 
@@ -189,6 +215,7 @@ class RotoController(FrameController):
         self.next_action = self._action(menu, "&Next Keyframe", lambda: self.goto_keyframe(1), "Alt+]")
         self.onion_action = self._action(menu, "&Onion Skin", self.set_onion, "Alt+O", checkable=True)
         self.delete_key_action = self._action(menu, "&Delete Keyframe", self.delete_keyframe)
+        self.feather_action = self._action(menu, "&Feather…", self.feather_dialog)
         menu.addSeparator()
         self.new_action = self._action(menu, "New Roto &Object", self.new_object)
         self.export_action = self._action(menu, "E&xport Roto…", self.export_dialog)
@@ -472,6 +499,36 @@ class RotoController(FrameController):
             return
         self.window.undo_stack.push(RotoKeyCommand(self, oid, ctx.frame, None,
                                                    text=f"delete roto keyframe {ctx.frame}"))
+
+    def set_feather(self, inner: float, outer: float, object_id: int | None = None) -> bool:
+        """Set the object's feather (pixels inside / outside the edge), as one undoable step."""
+        oid = object_id if object_id is not None else self.current_object()
+        if oid is None or self.project is None:
+            self.say("No roto object here to feather")
+            return False
+        if inner < 0 or outer < 0:
+            self.window.show_error("The feather must not be negative")
+            return False
+        obj = R.get_object(self.project, oid)
+        old = (obj.feather_inner, obj.feather_outer)
+        if old != (float(inner), float(outer)):
+            self.window.undo_stack.push(FeatherCommand(self, oid, (float(inner), float(outer)), old))
+        return True
+
+    def feather_dialog(self) -> None:
+        oid = self.current_object()
+        if oid is None:
+            self.say("No roto object here to feather")
+            return
+        obj = R.get_object(self.project, oid)
+        inner, ok = QInputDialog.getDouble(self.window, "Feather", "Inside the edge (pixels):", obj.feather_inner,
+                                           0.0, 500.0, 1)
+        if not ok:
+            return
+        outer, ok = QInputDialog.getDouble(self.window, "Feather", "Outside the edge (pixels):",
+                                           obj.feather_outer, 0.0, 500.0, 1)
+        if ok:
+            self.set_feather(inner, outer, oid)
 
     # ------------------------------------------------------------ propagation
     def propagate(self, directions=(1, -1), object_id: int | None = None) -> int | None:

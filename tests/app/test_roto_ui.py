@@ -136,6 +136,18 @@ def test_box_prompt_undo_points_propagate_edit_navigate_export(window, qtbot, tm
     qtbot.waitUntil(lambda: roto.job_of(oid) is None and not R.passes(w.project, oid), timeout=60000)
     assert R.mask_frames(w.project, oid) == list(range(294, 306))
 
+    # feather: one undoable step, shown on the canvas and kept in the object
+    steps = w.undo_stack.index()
+    assert roto.set_feather(2.0, 6.0)
+    assert w.undo_stack.index() == steps + 1
+    obj = R.get_object(w.project, oid)
+    assert (obj.feather_inner, obj.feather_outer) == (2.0, 6.0)
+    assert roto.overlay._feather == (2.0, 6.0)
+    w.undo_stack.undo()
+    obj = R.get_object(w.project, oid)
+    assert (obj.feather_inner, obj.feather_outer) == (0.0, 0.0)
+    w.undo_stack.redo()
+
     # onion skin: outlines of the neighbouring frames
     roto.set_onion(True)
     assert roto.onion_action.isChecked()
