@@ -246,6 +246,7 @@ class ClassicSegmenter:
         mask = labels.copy()
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         try:
+            cv2.setRNGSeed(0x4C554D41)  # grabCut seeds its colour models with k-means: the same prompt, the same matte
             cv2.grabCut(small_bgr, mask, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
         except cv2.error as exc:  # e.g. a crop of one flat colour: no GMM can be fitted
             raise VisionError(f"segmentation failed on this prompt ({exc.err or 'grabCut error'})") from None

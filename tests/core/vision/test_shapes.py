@@ -91,6 +91,7 @@ def grabcut_person(name: str, rect: tuple[int, int, int, int]) -> np.ndarray:
     h, w = image.shape[:2]
     small = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     labels = np.zeros(small.shape[:2], np.uint8)
+    cv2.setRNGSeed(1)  # grabCut's k-means start: the same silhouette whatever ran before in this thread
     cv2.grabCut(small, labels, tuple(v // 2 for v in rect), np.zeros((1, 65)), np.zeros((1, 65)), 4,
                 cv2.GC_INIT_WITH_RECT)
     fg = np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
@@ -312,7 +313,7 @@ def test_real_silhouette_animation(people):
     start = time.perf_counter()
     anim = animation_from_mattes("man", range(8), mattes, w, h, Fraction(30000, 1001))
     per_frame = (time.perf_counter() - start) / 8
-    (track,) = anim.tracks
+    (track,) = [t for t in anim.tracks if t.mode == "add"]  # (a hole in the silhouette adds a subtract track)
     print(f"\nbus.jpg man: {track.point_count} points per key, {per_frame * 1000:.0f} ms per frame")
     for i in (0, 7):
         expected = cv2.warpAffine(matte, shifts[i], (w, h), flags=cv2.INTER_NEAREST)
