@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -28,12 +29,18 @@ FORMAT_HELP = ("png: 8-bit matte sequence; exr: float matte sequence; nuke: .nk 
                "fusion: .setting/.comp Polygon mask; blender: Python script creating a Mask; json: Luma's schema")
 
 
-def _open(path: str):
+@contextlib.contextmanager
+def _opened(path: str):
+    """The project file, open for the command and closed after it."""
     from core.project.project import Project
 
     if not Path(path).is_file():
         raise LumaError(f"{path}: no such project file")
-    return Project.open(path)
+    project = Project.open(path)
+    try:
+        yield project
+    finally:
+        project.close()
 
 
 def _media_id(project, text: str | None) -> int:
@@ -97,8 +104,7 @@ def cmd_roto_new(args: argparse.Namespace) -> int:
     from core.vision.roto import create_object, delete_object, get_object
 
     prompt = _prompt(args)
-    project = _open(args.project)
-    try:
+    with _opened(args.project) as project:
         mid = _media_id(project, args.media)
         frames = parse_frames(args.frames)
         if frames is not None:
@@ -114,8 +120,6 @@ def cmd_roto_new(args: argparse.Namespace) -> int:
             raise
         print(f"roto object #{oid} {args.name!r}: run `luma roto propagate {args.project} --object "
               f"{args.name}` next", file=sys.stderr)
-    finally:
-        project.close()
     return 0
 
 
@@ -124,11 +128,8 @@ def cmd_roto_key(args: argparse.Namespace) -> int:
     from core.vision.roto import find_object
 
     prompt = _prompt(args)
-    project = _open(args.project)
-    try:
+    with _opened(args.project) as project:
         _segment_key(project, find_object(project, args.object), args.frame, prompt)
-    finally:
-        project.close()
     return 0
 
 
@@ -138,8 +139,7 @@ def cmd_roto_propagate(args: argparse.Namespace) -> int:
     from core.vision.roto import find_object, mask_frames
     from core.vision.roto_job import RotoJob
 
-    project = _open(args.project)
-    try:
+    with _opened(args.project) as project:
         obj = find_object(project, args.object)
         bar = TerminalProgress(f"propagate {obj.name}", sys.stderr)
         try:
@@ -150,8 +150,6 @@ def cmd_roto_propagate(args: argparse.Namespace) -> int:
         finally:
             bar.finish()
         print(f"{obj.name}: mattes on {len(mask_frames(project, obj.id))} frames", file=sys.stderr)
-    finally:
-        project.close()
     return 0
 
 
@@ -160,8 +158,7 @@ def cmd_roto_list(args: argparse.Namespace) -> int:
     from core.project.media_store import get_media
     from core.vision.roto import list_objects, mask_frames, passes
 
-    project = _open(args.project)
-    try:
+    with _opened(args.project) as project:
         objects = list_objects(project)
         if not objects:
             print("no roto objects")
@@ -171,8 +168,6 @@ def cmd_roto_list(args: argparse.Namespace) -> int:
             print(f"#{o.id} {o.name!r} on {get_media(project, o.media_id).name}: frames {o.first_frame}-"
                   f"{o.last_frame}, {o.status}, {len(mask_frames(project, o.id))} mattes, {left} frames to "
                   f"propagate; keyframes {keys}" + (f"; error: {o.error}" if o.error else ""))
-    finally:
-        project.close()
     return 0
 
 
@@ -182,8 +177,7 @@ def cmd_roto_export(args: argparse.Namespace) -> int:
     from core.vision.roto import animation, find_object, matte_source
     from core.vision.roto_export import export_roto
 
-    project = _open(args.project)
-    try:
+    with _opened(args.project) as project:
         obj = find_object(project, args.object)
         bar = TerminalProgress(f"export {obj.name} ({args.format})", sys.stderr)
         try:
@@ -193,8 +187,6 @@ def cmd_roto_export(args: argparse.Namespace) -> int:
         finally:
             bar.finish()
         print(f"{obj.name}: wrote {len(files)} file(s) -> {args.out}", file=sys.stderr)
-    finally:
-        project.close()
     return 0
 
 

@@ -250,7 +250,7 @@ class RotoController(FrameController):
                 return None
             media_id = self._ctx.media_id
         oid = self._objects.get(media_id)
-        ids = [o.id for o in R.list_objects(self.project, media_id)]
+        ids = R.object_ids(self.project, media_id)  # cheap: this runs for every frame shown
         if oid not in ids:
             oid = ids[-1] if ids else None
             if oid is not None:

@@ -18,12 +18,13 @@ which draws a progress bar on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
-from typing import Any, Callable, Protocol, TextIO, runtime_checkable
+from typing import Any, Callable, Iterator, Protocol, TextIO, runtime_checkable
 
-from core.errors import JobCancelled
+from core.errors import JobCancelled, LumaError
 
 ProgressFn = Callable[..., None]
 CancelledFn = Callable[[], bool]
@@ -40,6 +41,28 @@ def check_cancelled(cancelled: CancelledFn) -> None:
     """Raise JobCancelled if the user asked to stop."""
     if cancelled():
         raise JobCancelled("cancelled by the user")
+
+
+@contextlib.contextmanager
+def recorded_outcome(set_status: Callable[[str, str | None, str], None], what: str,
+                     error: type[LumaError] = LumaError) -> Iterator[None]:
+    """Record how a resumable job's work ended through ``set_status(status, error, note)``.
+
+    A cancel leaves it ``in_progress`` with the note ``cancelled``; any failure
+    is stored as ``failed`` with a message a user can read, then re-raised
+    (an unexpected exception as ``error("<what> failed: ...")``).
+    """
+    try:
+        yield
+    except JobCancelled:
+        set_status("in_progress", None, "cancelled")
+        raise
+    except Exception as exc:  # recorded, then reported to the runner
+        message = str(exc) if isinstance(exc, LumaError) else f"{what} failed: {type(exc).__name__}: {exc}"
+        set_status("failed", message, "")
+        if isinstance(exc, LumaError):
+            raise
+        raise error(message) from exc
 
 
 class CancelToken:

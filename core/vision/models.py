@@ -378,3 +378,13 @@ def _write_json(path: Path, data) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
     tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def cache_key(info: ModelInfo) -> tuple[str, int, int]:
+    """(path, mtime, size) of a model file: loaded models are cached under it, so a file replaced on disk
+    is loaded again. VisionError when the file cannot be read."""
+    try:
+        st = info.path.stat()
+    except OSError as exc:
+        raise VisionError(f"{info.path}: cannot read the model ({exc.strerror})") from None
+    return (str(info.path), st.st_mtime_ns, st.st_size)

@@ -52,7 +52,7 @@ from core.vision.types import VisionError
 
 __all__ = [
     "RotoObject", "RotoKeyframe", "RotoPass", "create_object", "track_for_prompt", "get_object", "find_object", "list_objects",
-    "delete_object", "rename_object", "set_object_options", "keyframes", "keyframe", "passes", "set_keyframe",
+    "delete_object", "rename_object", "object_ids", "set_object_options", "keyframes", "keyframe", "passes", "set_keyframe",
     "restore_keyframe", "remove_keyframe", "replan", "matte", "mask_frames", "encode_matte", "decode_matte",
     "animation", "keyframe_shape", "KeyframeState", "matte_source", "iter_mattes", "shape_matte", "editable_shape",
 ]
@@ -228,6 +228,12 @@ def find_object(project: Project, name: str, media_id: int | None = None) -> Rot
     if len(rows) > 1:
         raise VisionError(f"several media have a roto object named {text!r}: use its id (#N) instead")
     return get_object(project, rows[0][0])
+
+
+def object_ids(project: Project, media_id: int) -> list[int]:
+    """The ids of a media file's roto objects, oldest first."""
+    return [int(r[0]) for r in project.query("SELECT id FROM roto_objects WHERE media_id = ? ORDER BY id",
+                                             (int(media_id),))]
 
 
 def list_objects(project: Project, media_id: int | None = None) -> list[RotoObject]:

@@ -24,8 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from core.errors import JobCancelled, LumaError
-from core.jobs import CancelledFn, ProgressFn, check_cancelled
+from core.jobs import CancelledFn, ProgressFn, check_cancelled, recorded_outcome
 from core.media.reader import FrameReader
 from core.project.media_store import media_path
 from core.project.project import Project, now_iso
@@ -94,27 +93,20 @@ class RotoJob:
         reader = None
         share = 0.9 if self.fit_shapes else 1.0
         try:
-            if todo:
-                progress(0.0, f"propagating {obj.name}")
-                propagator = self._make_propagator(obj)
-                boxes = track_boxes(self.project, obj.track_session_id)
-                reader = FrameReader(media_path(self.project, obj.media_id), strict=True,
-                                     cache_size=obj.batch + 2)
-                while todo:
-                    self._run_pass(obj, todo[0], reader, propagator, boxes, progress, cancelled, share)
-                    todo = self._todo()
-            if self.fit_shapes and not passes(self.project, obj.id):
-                check_cancelled(cancelled)
-                animation(self.project, obj.id, progress=lambda f, m="": progress(share + (1 - share) * f, m))
-        except JobCancelled:
-            self._set_status("in_progress", None, "cancelled")
-            raise
-        except Exception as exc:  # recorded in the object, then reported to the runner
-            message = str(exc) if isinstance(exc, LumaError) else f"propagation failed: {type(exc).__name__}: {exc}"
-            self._set_status("failed", message, "")
-            if isinstance(exc, LumaError):
-                raise
-            raise VisionError(message) from exc
+            with recorded_outcome(self._set_status, "propagation", VisionError):
+                if todo:
+                    progress(0.0, f"propagating {obj.name}")
+                    propagator = self._make_propagator(obj)
+                    boxes = track_boxes(self.project, obj.track_session_id)
+                    reader = FrameReader(media_path(self.project, obj.media_id), strict=True,
+                                         cache_size=obj.batch + 2)
+                    while todo:
+                        self._run_pass(obj, todo[0], reader, propagator, boxes, progress, cancelled, share)
+                        todo = self._todo()
+                if self.fit_shapes and not passes(self.project, obj.id):
+                    check_cancelled(cancelled)
+                    animation(self.project, obj.id,
+                              progress=lambda f, m="": progress(share + (1 - share) * f, m))
         finally:
             if reader is not None:
                 reader.close()

@@ -36,20 +36,9 @@ import numpy as np
 
 from core.plugins import registry
 from core.vision.segment import Prompt
-from core.vision.types import VisionError
+from core.vision.types import VisionError, check_frame
 
 __all__ = ["ClassicSegmenter", "check_frame"]
-
-
-def check_frame(rgb) -> np.ndarray:
-    """The frame as a contiguous uint8 [H, W, 3] array, or VisionError saying what is wrong with it."""
-    if not isinstance(rgb, np.ndarray):
-        raise VisionError(f"expected an RGB image array, got {type(rgb).__name__}")
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
-        raise VisionError(f"expected an RGB image [H, W, 3], got an array of shape {rgb.shape}")
-    if rgb.dtype != np.uint8:
-        raise VisionError(f"expected a uint8 RGB image, got {rgb.dtype}")
-    return np.ascontiguousarray(rgb)
 
 
 def _disk_mask(shape: tuple[int, int], centres: np.ndarray, radius: float) -> np.ndarray:

@@ -37,8 +37,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from core.errors import JobCancelled, LumaError
-from core.jobs import CancelledFn, ProgressFn, check_cancelled
+from core.jobs import CancelledFn, ProgressFn, check_cancelled, recorded_outcome
 from core.media.reader import FrameReader
 from core.project.media_store import media_path
 from core.project.project import Project, now_iso
@@ -116,20 +115,12 @@ class TrackJob:
         progress(0.0, f"tracking {session.subject or 'subject'}")
         reader = None
         try:
-            reader = FrameReader(media_path(self.project, session.media_id), strict=True,
-                                 cache_size=session.batch + 2)
-            while todo:
-                self._run_pass(session, todo[0], reader, progress, cancelled)
-                todo = passes(self.project, session.id)
-        except JobCancelled:
-            self._set_status("in_progress", None, "cancelled")
-            raise
-        except Exception as exc:  # a failure is recorded, then reported to the runner
-            message = str(exc) if isinstance(exc, LumaError) else f"tracking failed: {type(exc).__name__}: {exc}"
-            self._set_status("failed", message, "")
-            if isinstance(exc, LumaError):
-                raise
-            raise VisionError(message) from exc
+            with recorded_outcome(self._set_status, "tracking", VisionError):
+                reader = FrameReader(media_path(self.project, session.media_id), strict=True,
+                                     cache_size=session.batch + 2)
+                while todo:
+                    self._run_pass(session, todo[0], reader, progress, cancelled)
+                    todo = passes(self.project, session.id)
         finally:
             if reader is not None:
                 reader.close()

@@ -41,6 +41,17 @@ class VisionError(LumaError):
     """Detection or tracking cannot run (no model, bad box, unreadable track file)."""
 
 
+def check_frame(rgb) -> np.ndarray:
+    """The frame as a contiguous uint8 [H, W, 3] array, or VisionError saying what is wrong with it."""
+    if not isinstance(rgb, np.ndarray):
+        raise VisionError(f"expected an RGB image array, got {type(rgb).__name__}")
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
+        raise VisionError(f"expected an RGB image [H, W, 3], got an array of shape {rgb.shape}")
+    if rgb.dtype != np.uint8:
+        raise VisionError(f"expected a uint8 RGB image, got {rgb.dtype}")
+    return np.ascontiguousarray(rgb)
+
+
 @dataclass
 class Detections:
     boxes: np.ndarray  # float32 [N, 4] x1 y1 x2 y2

@@ -32,7 +32,7 @@ import threading
 
 import numpy as np
 
-from core.vision.models import ModelInfo, ModelManager
+from core.vision.models import ModelInfo, ModelManager, cache_key
 from core.vision.types import Detections, VisionError
 
 MAX_AUTO_IMGSZ = 960
@@ -72,11 +72,7 @@ def load_model(info: ModelInfo):
         raise VisionError(f"{info.name}: cannot run YOLO models: {reason}")
     if info.format == "onnx" and importlib.util.find_spec("onnxruntime") is None:
         raise VisionError(f"{info.name}.onnx needs ONNX Runtime: pip install onnxruntime (or use a .pt model)")
-    try:
-        st = info.path.stat()
-    except OSError as exc:
-        raise VisionError(f"{info.path}: cannot read the model ({exc.strerror})") from None
-    key = (str(info.path), st.st_mtime_ns, st.st_size)
+    key = cache_key(info)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:

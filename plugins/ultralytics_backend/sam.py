@@ -50,9 +50,9 @@ from pathlib import Path
 import numpy as np
 
 from core.vision.model_files import SAM_IMGSZ
-from core.vision.models import ModelInfo, ModelManager
+from core.vision.models import ModelInfo, ModelManager, cache_key
 from core.vision.segment import Prompt
-from core.vision.types import VisionError
+from core.vision.types import VisionError, check_frame
 from plugins.ultralytics_backend.detector import backend_missing
 
 __all__ = ["SamSegmenter", "make_sam", "sam_available", "find_sam_model", "load_sam", "build_network",
@@ -167,11 +167,7 @@ def load_sam(info: ModelInfo):
     reason = backend_missing()
     if reason:
         raise VisionError(f"{info.name}: cannot run Segment Anything models: {reason}")
-    try:
-        st = info.path.stat()
-    except OSError as exc:
-        raise VisionError(f"{info.path}: cannot read the model ({exc.strerror})") from None
-    key = (str(info.path), st.st_mtime_ns, st.st_size)
+    key = cache_key(info)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:
@@ -295,16 +291,6 @@ class SamSegmenter:
                               f"not {w}x{h}")
         return matte.astype(np.uint8) * np.uint8(255)
 
-
-def check_frame(rgb) -> np.ndarray:
-    """The frame as a contiguous uint8 [H, W, 3] array, or VisionError saying what is wrong with it."""
-    if not isinstance(rgb, np.ndarray):
-        raise VisionError(f"expected an RGB image array, got {type(rgb).__name__}")
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
-        raise VisionError(f"expected an RGB image [H, W, 3], got an array of shape {rgb.shape}")
-    if rgb.dtype != np.uint8:
-        raise VisionError(f"expected a uint8 RGB image, got {rgb.dtype}")
-    return np.ascontiguousarray(rgb)
 
 
 def _check_prompt(prompt: Prompt, w: int, h: int) -> None:
