@@ -192,7 +192,7 @@ def test_artsync_after_each_tick_with_sync(receiver):
 
 
 @pytest.mark.parametrize("host", ["255.255.255.255", "192.168.1.255", "2.255.255.255"])
-def test_artnet_refuses_broadcast_without_the_flag(host):
+def test_artnet_refuses_broadcast_without_the_flag(host, no_sending):
     with pytest.raises(OutputError, match="broadcast=1"):
         artnet(f"artnet://{host}")
 
