@@ -282,11 +282,55 @@ def _m4_roto(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m5_editing(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        ALTER TABLE clips ADD COLUMN speed_num INTEGER NOT NULL DEFAULT 1 CHECK (speed_num > 0);
+        ALTER TABLE clips ADD COLUMN speed_den INTEGER NOT NULL DEFAULT 1 CHECK (speed_den > 0);
+        ALTER TABLE clips ADD COLUMN props TEXT NOT NULL DEFAULT '{}';   -- JSON: core.timeline.props
+        ALTER TABLE tracks ADD COLUMN solo INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE tracks ADD COLUMN props TEXT NOT NULL DEFAULT '{}';  -- JSON: filters, volume
+        ALTER TABLE sequences ADD COLUMN props TEXT NOT NULL DEFAULT '{}';  -- JSON: sequence filters
+        CREATE TABLE transitions (
+            id INTEGER PRIMARY KEY,
+            track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+            clip_a INTEGER NOT NULL,         -- outgoing clip: it ends at the cut
+            clip_b INTEGER NOT NULL,         -- incoming clip: it starts at the cut
+            kind TEXT NOT NULL,              -- core.render.transitions kinds ('crossfade', 'dip_black', ...)
+            duration INTEGER NOT NULL CHECK (duration > 0),  -- sequence frames, centred on the cut
+            params TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX transitions_by_track ON transitions(track_id);
+        CREATE TABLE markers (
+            id INTEGER PRIMARY KEY,
+            sequence_id INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+            frame INTEGER NOT NULL CHECK (frame >= 0),
+            duration INTEGER NOT NULL DEFAULT 0 CHECK (duration >= 0),
+            name TEXT NOT NULL DEFAULT '',
+            color TEXT NOT NULL DEFAULT 'red',
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX markers_by_sequence ON markers(sequence_id, frame);
+        CREATE TABLE beat_grids (
+            media_id INTEGER PRIMARY KEY REFERENCES media(id) ON DELETE CASCADE,
+            bpm REAL NOT NULL,
+            beats TEXT NOT NULL,             -- JSON list of beat times, seconds from the media start
+            downbeats TEXT NOT NULL,         -- JSON list of downbeat times (first beat of each bar)
+            beats_per_bar INTEGER NOT NULL DEFAULT 4,
+            params TEXT NOT NULL DEFAULT '{}',  -- how it was analysed
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial: media, lineage, sequences, tracks, clips", _m1_initial),
     Migration(2, "lighting: fixture definitions, patch, patterns, layers", _m2_lighting),
     Migration(3, "tracking sessions: keyframes, passes, per-frame rows", _m3_tracking),
     Migration(4, "rotoscoping: objects, keyframes, per-frame mattes, propagation passes", _m4_roto),
+    Migration(5, "editing: clip speed and properties, track solo, transitions, markers, beat grids", _m5_editing),
 ]
 
 

@@ -1,19 +1,30 @@
-"""The timeline model: sequences, tracks and clips of a project.
+"""The timeline model: sequences, tracks, clips, transitions and markers of a project.
 
 The project file is the source of truth; a :class:`Timeline` mirrors one
 sequence in memory for fast drawing and lookup, and is refreshed by the edit
 functions in :mod:`core.timeline.edit` after each committed transaction. Views
 listen to :attr:`Timeline.changed`.
 
+Rows: :class:`Clip`, :class:`Track`, :class:`Transition`, :class:`Marker` and
+:class:`SequenceProps` are frozen records of one table row each (``TABLE``,
+``COLUMNS``); an edit is a set of rows before and after (core.timeline.edit).
+
 Time: every position is an integer frame at the sequence's rational rate.
-A clip shows source time ``(frame - start + source_in) / rate`` at sequence
-frame ``frame`` (speed changes come with the editing work).
+A clip with speed ``s`` (a positive Fraction: 1/2 = slow motion, 2 = fast
+forward) shows source position ``source_in + (frame - start) * s`` sequence
+frames, i.e. source time ``(source_in + (frame - start) * s) / rate`` at
+sequence frame ``frame``. ``source_in`` counts sequence frames into the media.
+Properties (opacity, blend, transform, crop, volume, fades, filters) are a
+JSON object described in :mod:`core.timeline.props`; keyframe times in a
+clip's properties are frames from the clip's start.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import json
+import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Iterable
@@ -22,11 +33,45 @@ from psygnal import Signal
 
 from core.errors import EditError, LumaError
 from core.project.project import Project
-from core.time import RateLike, as_rate, frames_to_seconds, seconds_to_frames
+from core.time import RateLike, as_rate, seconds_to_frames
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_props(text: str) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise LumaError(f"stored properties are damaged ({exc})") from exc
+    if not isinstance(value, dict):
+        raise LumaError("stored properties are damaged (not a JSON object)")
+    return value
+
+
+def props_text(props: dict) -> str:
+    """Canonical JSON of a properties dict (sorted keys), so equal properties compare equal."""
+    return json.dumps(props, sort_keys=True, separators=(",", ":"))
+
+
+class _Row:
+    """A frozen record of one table row (see the subclasses)."""
+
+    TABLE = ""
+    COLUMNS: tuple[str, ...] = ()
+
+    def row_values(self) -> tuple:
+        return tuple(getattr(self, c) for c in self.COLUMNS)
+
+    def with_(self, **changes):
+        return replace(self, **changes)
+
+    @property
+    def properties(self) -> dict:
+        """The parsed ``props`` JSON (shared and cached: do not mutate, copy first)."""
+        return _parse_props(getattr(self, "props", "{}"))
 
 
 @dataclass(frozen=True)
-class Clip:
+class Clip(_Row):
     id: int
     track_id: int
     media_id: int
@@ -34,21 +79,41 @@ class Clip:
     duration: int
     source_in: int = 0
     name: str = ""
+    speed: Fraction = Fraction(1)
+    props: str = "{}"
+
+    TABLE = "clips"
+    COLUMNS = ("id", "track_id", "media_id", "start", "duration", "source_in", "name", "speed_num", "speed_den",
+               "props")
+
+    @property
+    def speed_num(self) -> int:
+        return Fraction(self.speed).numerator
+
+    @property
+    def speed_den(self) -> int:
+        return Fraction(self.speed).denominator
 
     @property
     def end(self) -> int:
         """First frame after the clip."""
         return self.start + self.duration
 
+    def source_position(self, frame) -> Fraction:
+        """Source position (sequence frames into the media, exact) shown at sequence ``frame``."""
+        return self.source_in + (Fraction(frame) - self.start) * Fraction(self.speed)
+
+    @property
+    def source_out(self) -> int:
+        """First source position (sequence frames) after the material the clip uses."""
+        return self.source_in + math.ceil(self.duration * Fraction(self.speed))
+
     def contains(self, frame: int) -> bool:
         return self.start <= frame < self.end
 
-    def with_(self, **changes) -> "Clip":
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True)
-class Track:
+class Track(_Row):
     id: int
     sequence_id: int
     kind: str  # 'video' | 'audio'
@@ -57,6 +122,70 @@ class Track:
     muted: bool = False
     locked: bool = False
     hidden: bool = False
+    solo: bool = False
+    props: str = "{}"
+
+    TABLE = "tracks"
+    COLUMNS = ("id", "sequence_id", "kind", "position", "name", "muted", "locked", "hidden", "solo", "props")
+
+
+@dataclass(frozen=True)
+class Transition(_Row):
+    """A transition on the cut between ``clip_a`` (ends at the cut) and ``clip_b`` (starts there).
+
+    It covers ``[cut - duration // 2, cut - duration // 2 + duration)``: clip A plays on past
+    its end and clip B starts early, both from their media handles.
+    """
+
+    id: int
+    track_id: int
+    clip_a: int
+    clip_b: int
+    kind: str
+    duration: int
+    params: str = "{}"
+
+    TABLE = "transitions"
+    COLUMNS = ("id", "track_id", "clip_a", "clip_b", "kind", "duration", "params")
+
+    @property
+    def left(self) -> int:
+        """Frames of the transition before the cut."""
+        return self.duration // 2
+
+    @property
+    def right(self) -> int:
+        """Frames of the transition from the cut on."""
+        return self.duration - self.duration // 2
+
+    @property
+    def parameters(self) -> dict:
+        return _parse_props(self.params)
+
+
+@dataclass(frozen=True)
+class Marker(_Row):
+    id: int
+    sequence_id: int
+    frame: int
+    duration: int = 0
+    name: str = ""
+    color: str = "red"
+    note: str = ""
+
+    TABLE = "markers"
+    COLUMNS = ("id", "sequence_id", "frame", "duration", "name", "color", "note")
+
+
+@dataclass(frozen=True)
+class SequenceProps(_Row):
+    """The editable properties of a sequence (sequence filters), as a row of ``sequences``."""
+
+    id: int
+    props: str = "{}"
+
+    TABLE = "sequences"
+    COLUMNS = ("id", "props")
 
 
 @dataclass(frozen=True)
@@ -70,6 +199,11 @@ class Sequence:
     playhead: int = 0
     in_point: int | None = None
     out_point: int | None = None
+    props: str = "{}"
+
+    @property
+    def properties(self) -> dict:
+        return _parse_props(self.props)
 
 
 def create_sequence(project: Project, name: str = "Sequence 1", rate: RateLike = 25, width: int = 1920,
@@ -144,30 +278,41 @@ class Timeline:
     def reload(self) -> None:
         p = self.project
         row = p.query(
-            "SELECT id, name, rate_num, rate_den, width, height, sample_rate, playhead, in_point, out_point "
+            "SELECT id, name, rate_num, rate_den, width, height, sample_rate, playhead, in_point, out_point, props "
             "FROM sequences WHERE id = ?", (self.sequence_id,))
         if not row:
             raise LumaError(f"sequence #{self.sequence_id} is not in {p.path.name}")
-        sid, name, num, den, w, h, sr, ph, ip, op = row[0]
-        self.sequence = Sequence(sid, name, Fraction(num, den), w, h, sr, ph, ip, op)
+        sid, name, num, den, w, h, sr, ph, ip, op, sprops = row[0]
+        self.sequence = Sequence(sid, name, Fraction(num, den), w, h, sr, ph, ip, op, sprops)
         self.tracks: list[Track] = [
-            Track(i, s, k, pos, n, bool(m), bool(lk), bool(hd))
-            for i, s, k, pos, n, m, lk, hd in p.query(
-                "SELECT id, sequence_id, kind, position, name, muted, locked, hidden FROM tracks "
+            Track(i, s, k, pos, n, bool(m), bool(lk), bool(hd), bool(so), tp)
+            for i, s, k, pos, n, m, lk, hd, so, tp in p.query(
+                "SELECT id, sequence_id, kind, position, name, muted, locked, hidden, solo, props FROM tracks "
                 "WHERE sequence_id = ? ORDER BY kind = 'audio', position", (self.sequence_id,))
         ]
         self._tracks_by_id = {t.id: t for t in self.tracks}
         self.clips: dict[int, Clip] = {}
         self._by_track: dict[int, list[Clip]] = {t.id: [] for t in self.tracks}
         rows = p.query(
-            "SELECT c.id, c.track_id, c.media_id, c.start, c.duration, c.source_in, c.name FROM clips c "
+            "SELECT c.id, c.track_id, c.media_id, c.start, c.duration, c.source_in, c.name, c.speed_num, "
+            "c.speed_den, c.props FROM clips c "
             "JOIN tracks t ON t.id = c.track_id WHERE t.sequence_id = ? ORDER BY c.track_id, c.start",
             (self.sequence_id,))
-        for r in rows:
-            clip = Clip(*r)
+        for cid, tid, mid, start, dur, sin, name, snum, sden, props in rows:
+            clip = Clip(cid, tid, mid, start, dur, sin, name, Fraction(snum, sden), props)
             self.clips[clip.id] = clip
             self._by_track[clip.track_id].append(clip)
         self._starts = {tid: [c.start for c in cl] for tid, cl in self._by_track.items()}
+        self.transitions: dict[int, Transition] = {
+            r[0]: Transition(*r) for r in p.query(
+                "SELECT x.id, x.track_id, x.clip_a, x.clip_b, x.kind, x.duration, x.params FROM transitions x "
+                "JOIN tracks t ON t.id = x.track_id WHERE t.sequence_id = ? ORDER BY x.id", (self.sequence_id,))
+        }
+        self.markers: dict[int, Marker] = {
+            r[0]: Marker(*r) for r in p.query(
+                "SELECT id, sequence_id, frame, duration, name, color, note FROM markers "
+                "WHERE sequence_id = ? ORDER BY frame, id", (self.sequence_id,))
+        }
 
     def refresh(self, touched: Iterable[int] = ()) -> None:
         """Reload from the project file and tell the views."""
@@ -237,19 +382,37 @@ class Timeline:
         return self._media_frames[media_id]
 
     def source_seconds(self, clip: Clip, frame: int) -> Fraction:
-        """Source time shown by ``clip`` at sequence frame ``frame``."""
-        return frames_to_seconds(frame - clip.start + clip.source_in, self.rate)
+        """Source time shown by ``clip`` at sequence frame ``frame`` (exact, speed included)."""
+        return clip.source_position(frame) / self.rate
 
     def video_stack(self, frame: int) -> list[tuple[Clip, Fraction]]:
         """Visible video clips at ``frame``, top track first, with their source times."""
         out = []
-        for t in sorted(self.video_tracks(), key=lambda t: -t.position):
-            if t.hidden:
-                continue
+        for t in sorted(self.visible_tracks(), key=lambda t: -t.position):
             c = self.clip_at(t.id, frame)
             if c is not None:
                 out.append((c, self.source_seconds(c, frame)))
         return out
+
+    def transitions_on(self, track_id: int) -> list[Transition]:
+        return [x for x in self.transitions.values() if x.track_id == track_id]
+
+    def transition_span(self, tr: Transition) -> tuple[int, int]:
+        """[first, end) sequence frames a transition covers."""
+        cut = self.clips[tr.clip_b].start
+        return cut - tr.left, cut + tr.right
+
+    def visible_tracks(self) -> list[Track]:
+        """Video tracks that show: not hidden, and when any video track is soloed only the soloed ones."""
+        video = self.video_tracks()
+        soloed = [t for t in video if t.solo]
+        return [t for t in (soloed or video) if not t.hidden]
+
+    def audible_tracks(self) -> list[Track]:
+        """Audio tracks that play: not muted, and when any audio track is soloed only the soloed ones."""
+        audio = self.audio_tracks()
+        soloed = [t for t in audio if t.solo]
+        return [t for t in (soloed or audio) if not t.muted]
 
     # ------------------------------------------------------------ playhead
     @property
@@ -283,5 +446,8 @@ class Timeline:
         return {
             "sequence": {k: (str(v) if isinstance(v, Fraction) else v) for k, v in self.sequence.__dict__.items()},
             "tracks": [t.__dict__ for t in self.tracks],
-            "clips": sorted((c.__dict__ for c in self.clips.values()), key=lambda d: d["id"]),
+            "clips": sorted(({**c.__dict__, "speed": str(c.speed)} for c in self.clips.values()),
+                            key=lambda d: d["id"]),
+            "transitions": [x.__dict__ for x in self.transitions.values()],
+            "markers": [m.__dict__ for m in self.markers.values()],
         }

@@ -144,7 +144,7 @@ def test_track_flags(tl):
     with pytest.raises(EditError, match="locked"):
         edit.delete_clips(tl, [cid])
     with pytest.raises(EditError, match="unknown track state"):
-        edit.set_track_flag(tl, t, "solo", True)
+        edit.set_track_flag(tl, t, "bogus", True)
 
 
 def test_clips_in_range_and_in_out(tl):
