@@ -32,6 +32,13 @@ from core.timeline import keyframes
 
 BLEND_MODES = ("normal", "add", "screen", "multiply", "overlay")
 
+#: transition kinds (drawn by core.render.transitions); audio tracks take "crossfade" only
+TRANSITION_KINDS = ("crossfade", "dip_black", "dip_white",
+                    "wipe_left", "wipe_right", "wipe_up", "wipe_down",
+                    "push_left", "push_right", "push_up", "push_down",
+                    "slide_left", "slide_right", "slide_up", "slide_down")
+AUDIO_TRANSITION_KINDS = ("crossfade",)
+
 
 @dataclass(frozen=True)
 class PropSpec:

@@ -1,0 +1,1 @@
+"""Audio analysis and mixing: waveform peaks, beat grids and the project tempo map, mixdown, loudness."""
