@@ -25,6 +25,7 @@ a stack without importing the renderer.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from core.errors import EditError
@@ -77,7 +78,7 @@ def register_filter_spec(kind: str, params: dict[str, PropSpec]) -> None:
 
 def _ensure_filters_loaded() -> None:
     if not FILTER_SPECS:
-        import core.render.filters  # noqa: F401  (registers the built-in filter types)
+        importlib.import_module("core.render.filters")  # registers the built-in filter types
 
 
 def value(props: dict, name: str, frames=0, specs: dict[str, PropSpec] = CLIP_PROPS):
