@@ -194,6 +194,17 @@ def validate(tl: Timeline, change: ClipChange) -> None:
         for tr in tl.transitions.values():
             if tr.id not in listed and (tr.clip_a in touched or tr.clip_b in touched):
                 _check_transition(tl, tr, clips)
+        # a clip's incoming and outgoing transitions must not overlap inside it
+        gone = {t.id for t in tb} - {t.id for t in ta}
+        after_tr = {t.id: t for t in tl.transitions.values() if t.id not in gone}
+        after_tr.update({t.id: t for t in ta})
+        incoming = {t.clip_b: t for t in after_tr.values()}
+        for t in after_tr.values():
+            head = incoming.get(t.clip_a)
+            clip = clips.get(t.clip_a)
+            if head is not None and clip is not None and head.right + t.left > clip.duration:
+                raise EditError(f"the transitions at both ends of {clip.name or 'a clip'} would overlap "
+                                f"({head.right + t.left} frames in a {clip.duration}-frame clip)")
     # every clip cut keeps at most one transition
     if ta:
         gone = {t.id for t in tb}

@@ -283,16 +283,16 @@ class Timeline:
         if not row:
             raise LumaError(f"sequence #{self.sequence_id} is not in {p.path.name}")
         sid, name, num, den, w, h, sr, ph, ip, op, sprops = row[0]
-        self.sequence = Sequence(sid, name, Fraction(num, den), w, h, sr, ph, ip, op, sprops)
-        self.tracks: list[Track] = [
+        sequence = Sequence(sid, name, Fraction(num, den), w, h, sr, ph, ip, op, sprops)
+        tracks: list[Track] = [
             Track(i, s, k, pos, n, bool(m), bool(lk), bool(hd), bool(so), tp)
             for i, s, k, pos, n, m, lk, hd, so, tp in p.query(
                 "SELECT id, sequence_id, kind, position, name, muted, locked, hidden, solo, props FROM tracks "
                 "WHERE sequence_id = ? ORDER BY kind = 'audio', position", (self.sequence_id,))
         ]
-        self._tracks_by_id = {t.id: t for t in self.tracks}
-        self.clips: dict[int, Clip] = {}
-        self._by_track: dict[int, list[Clip]] = {t.id: [] for t in self.tracks}
+        tracks_by_id = {t.id: t for t in tracks}
+        clips: dict[int, Clip] = {}
+        by_track: dict[int, list[Clip]] = {t.id: [] for t in tracks}
         rows = p.query(
             "SELECT c.id, c.track_id, c.media_id, c.start, c.duration, c.source_in, c.name, c.speed_num, "
             "c.speed_den, c.props FROM clips c "
@@ -300,19 +300,23 @@ class Timeline:
             (self.sequence_id,))
         for cid, tid, mid, start, dur, sin, name, snum, sden, props in rows:
             clip = Clip(cid, tid, mid, start, dur, sin, name, Fraction(snum, sden), props)
-            self.clips[clip.id] = clip
-            self._by_track[clip.track_id].append(clip)
-        self._starts = {tid: [c.start for c in cl] for tid, cl in self._by_track.items()}
-        self.transitions: dict[int, Transition] = {
+            clips[clip.id] = clip
+            by_track[clip.track_id].append(clip)
+        starts = {tid: [c.start for c in cl] for tid, cl in by_track.items()}
+        transitions: dict[int, Transition] = {
             r[0]: Transition(*r) for r in p.query(
                 "SELECT x.id, x.track_id, x.clip_a, x.clip_b, x.kind, x.duration, x.params FROM transitions x "
                 "JOIN tracks t ON t.id = x.track_id WHERE t.sequence_id = ? ORDER BY x.id", (self.sequence_id,))
         }
-        self.markers: dict[int, Marker] = {
+        markers: dict[int, Marker] = {
             r[0]: Marker(*r) for r in p.query(
                 "SELECT id, sequence_id, frame, duration, name, color, note FROM markers "
                 "WHERE sequence_id = ? ORDER BY frame, id", (self.sequence_id,))
         }
+        # built first, assigned in one statement: a reader on another thread (the decode thread) sees
+        # the old or the new tables rather than half-built ones
+        (self.sequence, self.tracks, self._tracks_by_id, self.clips, self._by_track, self._starts,
+         self.transitions, self.markers) = (sequence, tracks, tracks_by_id, clips, by_track, starts, transitions, markers)
 
     def refresh(self, touched: Iterable[int] = ()) -> None:
         """Reload from the project file and tell the views."""

@@ -684,3 +684,23 @@ def test_add_and_remove_tracks(tl):
     tl = roundtrip(tl, ch, before)
     refused(tl, lambda: edit.remove_track(tl, V(tl)), "still has clips")
     refused(tl, lambda: edit.add_track(tl, "midi"), "'video' or 'audio'")
+
+
+def test_transitions_at_both_ends_of_a_clip_may_not_overlap(tmp_path, small_clip):
+    from core.timeline.model import Clip, Timeline, Transition, create_sequence
+
+    project = Project.create(tmp_path / "t.luma")
+    mid = media_store.ingest(project, small_clip).id
+    create_sequence(project, rate=25, width=320, height=240)
+    tl = Timeline(project)
+    v1 = tl.video_tracks()[0].id
+    a = Clip(1, v1, mid, 0, 10, 10, "a")
+    b = Clip(2, v1, mid, 10, 6, 20, "b")   # a short middle clip
+    c = Clip(3, v1, mid, 16, 10, 26, "c")
+    edit.apply(tl, edit.ClipChange("three", (), (a, b, c)))
+    edit.apply(tl, edit.ClipChange("in", (), (Transition(1, v1, 1, 2, "crossfade", 6),)))  # 3 frames into b
+    with pytest.raises(EditError, match="would overlap"):
+        edit.apply(tl, edit.ClipChange("out", (), (Transition(2, v1, 2, 3, "crossfade", 8),)))  # 4 more frames
+    edit.apply(tl, edit.ClipChange("out", (), (Transition(2, v1, 2, 3, "crossfade", 6),)))  # 3 + 3 = 6 fits
+    assert sorted(tl.transitions) == [1, 2]
+    project.close()
