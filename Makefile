@@ -79,7 +79,7 @@ $(STAMP): constraints.txt requirements.txt requirements-dev.txt requirements-ml.
 	@$(BIN)/python -c 'import cv2, PySide6, av, numpy; assert hasattr(cv2, "ximgproc"), "opencv-contrib missing"'
 	touch $(STAMP)
 
-testdata: $(DATA)/vtest.avi $(DATA)/qlcplus/.done
+testdata: $(DATA)/vtest.avi $(DATA)/qlcplus/.done $(DATA)/area1-game.mod
 
 $(DATA)/vtest.avi:
 	mkdir -p $(DATA)/deb
@@ -87,6 +87,14 @@ $(DATA)/vtest.avi:
 	dpkg-deb --fsys-tarfile $(DATA)/deb/opencv-doc_*.deb | tar -x -O ./usr/share/doc/opencv-doc/examples/data/vtest.avi > $@.part
 	mv $@.part $@
 	rm -f $(DATA)/deb/opencv-doc_*.deb
+
+# real music for the beat tracker: a tracker module from Debian's tecnoballz-data (GPL-3+), 125 BPM
+$(DATA)/area1-game.mod:
+	mkdir -p $(DATA)/deb
+	cd $(DATA)/deb && apt-get download tecnoballz-data 2>/dev/null || { cd $(CURDIR)/$(DATA)/deb && apt-get update -q >/dev/null 2>&1; apt-get download tecnoballz-data; }
+	dpkg-deb --fsys-tarfile $(DATA)/deb/tecnoballz-data_*.deb | tar -x -O ./usr/share/games/tecnoballz/musics/area1-game.mod > $@.part
+	mv $@.part $@
+	rm -f $(DATA)/deb/tecnoballz-data_*.deb
 
 $(DATA)/qlcplus/.done:
 	mkdir -p $(DATA)/deb $(DATA)/qlcplus

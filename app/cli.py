@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     for module in ("app.cli_lighting", "app.cli_play", "app.cli_outputs", "app.cli_vision", "app.cli_track",
-                   "app.cli_render", "app.cli_segment", "app.cli_roto", "app.cli_otio"):
+                   "app.cli_render", "app.cli_segment", "app.cli_roto", "app.cli_otio", "app.cli_audio"):
         try:
             mod = __import__(module, fromlist=["add_commands"])
         except ImportError as exc:

@@ -8,8 +8,9 @@ function that writes is one transaction (one user action).
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 
+from core.audio.tempo import project_tempo_map, set_project_tempo
+from core.errors import LumaError
 from core.lighting.errors import LightingError
 from core.lighting.fixture_def import FixtureDef
 from core.lighting.layers import Keyframe, Layer, OpacityCurve
@@ -28,11 +29,12 @@ def load_show(project: Project) -> Show:
     """The project's lighting show (an empty one when nothing is patched yet)."""
     s = _settings(project)
     try:
-        tempo = TempoMap(
-            Fraction(s.get("tempo_bpm", "120")), Fraction(s.get("tempo_offset", "0")), int(s.get("beats_per_bar", "4"))
-        )
+        tempo = project_tempo_map(project)
+    except LumaError as exc:
+        raise LightingError(str(exc)) from exc
+    try:
         rate = float(s.get("sample_rate", str(DEFAULT_SAMPLE_RATE)))
-    except (ValueError, ZeroDivisionError) as exc:
+    except ValueError as exc:
         raise LightingError(f"{project.path.name}: lighting settings are damaged ({exc})") from exc
     definitions = {}
     for key, text, source in project.query("SELECT key, definition, source FROM lighting_fixture_defs"):
@@ -78,24 +80,15 @@ def layer_rows(project: Project, pattern_names: dict[int, str] | None = None) ->
     return out
 
 
-def _number_text(value: Fraction) -> str:
-    return str(value)
-
-
 def save_settings(project: Project, tempo: TempoMap, sample_rate: float) -> None:
     check_sample_rate(sample_rate)
     with project.transaction("set tempo"):
-        for key, value in (
-            ("tempo_bpm", _number_text(tempo.bpm)),
-            ("tempo_offset", _number_text(tempo.offset)),
-            ("beats_per_bar", str(tempo.beats_per_bar)),
+        set_project_tempo(project, tempo, "set tempo")
+        project.execute(
+            "INSERT INTO lighting_settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             ("sample_rate", repr(float(sample_rate))),
-        ):
-            project.execute(
-                "INSERT INTO lighting_settings(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        )
 
 
 def store_definition(project: Project, definition: FixtureDef) -> None:
