@@ -1,15 +1,15 @@
 """Sequence audio: the mix of the audio tracks, played through PortAudio as the master clock.
 
-:class:`SequenceAudio` decodes the sound of every media file on the unmuted
-audio tracks once (float32 at the output rate, kept per media) and mixes any
-span of the sequence on demand: for each clip under the span, one slice add.
+:class:`SequenceAudio` renders the sequence's mix once with
+:func:`core.audio.mix.mixdown` (what a render writes, so what is heard is what
+renders) and hands out blocks of it.
 
 :class:`AudioOutput` plays that mix through ``sounddevice`` and hands the
 transport its stream clock: while it runs, the transport's time *is* the
 audio device's time, so picture and DMX follow what is heard. Each callback
 asks the transport where the sequence will be when its first sample reaches
 the speaker (``outputBufferDacTime``) and copies the mix from there. Sound is
-played at speed 1 only; shuttling, paused or outside the sequence it is
+played at speed 1 only (clip speed changes are in the mix); shuttling, paused or outside the sequence it is
 silence. Without PortAudio or without an output device it raises
 :class:`AudioUnavailable` and the caller keeps the monotonic clock.
 """
@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import threading
 import time
-from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 
-from core.errors import LumaError, MediaError
+from core.errors import LumaError
 from core.show.transport import Transport
 from core.timeline.model import Timeline
 
@@ -32,83 +30,46 @@ class AudioUnavailable(LumaError):
     """No audio output can be opened (no PortAudio library or no output device)."""
 
 
-Loader = Callable[[str, int], tuple[np.ndarray, int]]
-
-
-def _default_loader(path: str, rate: int) -> tuple[np.ndarray, int]:
-    from core.media.waveform import extract_audio
-
-    return extract_audio(path, rate)
-
-
 class SequenceAudio:
-    def __init__(self, timeline: Timeline, sample_rate: int = 48000, channels: int = 2,
-                 loader: Loader = _default_loader, media_cache: dict[int, np.ndarray] | None = None):
+    """The sequence's mix, rendered once by :func:`core.audio.mix.mixdown` (the same mix a
+    render writes: volumes, fades, crossfades, speed, mute and solo) and read in blocks."""
+
+    def __init__(self, timeline: Timeline, sample_rate: int = 48000, channels: int = 2):
         self.timeline = timeline
         self.sample_rate = int(sample_rate)
         self.channels = int(channels)
-        self.loader = loader
-        # media id -> float32 [n, channels]; share one dict between mixes so a re-mix after an edit
-        # decodes only media it has not seen
-        self._media: dict[int, np.ndarray] = {} if media_cache is None else media_cache
-        self._spans: list[tuple[int, int, int, int]] = []  # (seq start, seq end, media id, media offset), samples
+        self._mix = np.zeros((0, self.channels), np.float32)
+        self._has_clips = False
         self.errors: list[str] = []
 
-    def load(self) -> None:
-        """Decode the sound of every clip on the unmuted audio tracks (slow: run it off the GUI thread)."""
-        tl = self.timeline
-        rate = Fraction(tl.rate)
-        spans = []
-        self.errors = []
-        for track in tl.audio_tracks():
-            if track.muted:
-                continue
-            for clip in tl.clips_on(track.id):
-                if clip.media_id not in self._media:
-                    try:
-                        self._media[clip.media_id] = self._decode(clip.media_id)
-                    except MediaError as exc:
-                        self.errors.append(str(exc))
-                        self._media[clip.media_id] = np.zeros((0, self.channels), np.float32)
-                start = round(Fraction(clip.start) / rate * self.sample_rate)
-                end = round(Fraction(clip.end) / rate * self.sample_rate)
-                offset = round(Fraction(clip.source_in) / rate * self.sample_rate)
-                spans.append((start, end, clip.media_id, offset))
-        self._spans = sorted(spans)
+    def load(self, cancelled=None) -> None:
+        """Mix the whole sequence (slow: run it off the GUI thread). A media error is kept in
+        ``errors`` and leaves silence; the picture keeps playing."""
+        from core.audio.mix import mixdown
 
-    def _decode(self, media_id: int) -> np.ndarray:
-        row = self.timeline.project.query("SELECT path FROM media WHERE id = ?", (media_id,))
-        if not row:
-            raise MediaError(f"media #{media_id} is not in the project")
-        path = str(self.timeline.project.absolute_path(row[0][0]))
-        samples, _ = self.loader(path, self.sample_rate)  # [channels, n]
-        samples = np.asarray(samples, dtype=np.float32)
-        if samples.shape[0] == self.channels:
-            out = samples
-        elif samples.shape[0] == 1:
-            out = np.repeat(samples, self.channels, axis=0)
-        else:  # fold any other layout down to mono, then spread it
-            out = np.repeat(samples.mean(axis=0, keepdims=True), self.channels, axis=0)
-        return np.ascontiguousarray(out.T)
+        tl = self.timeline
+        self.errors = []
+        self._has_clips = any(tl.clips_on(t.id) for t in tl.audible_tracks())
+        if not self._has_clips:
+            self._mix = np.zeros((0, self.channels), np.float32)
+            return
+        try:
+            mix = mixdown(tl, 0, tl.duration, self.sample_rate, self.channels, cancelled=cancelled)
+        except LumaError as exc:
+            self.errors.append(str(exc))
+            mix = np.zeros((0, self.channels), np.float32)
+        self._mix = np.clip(mix, -1.0, 1.0)
 
     @property
     def has_audio(self) -> bool:
-        return any(self._media.get(m) is not None and len(self._media[m]) for _, _, m, _ in self._spans)
+        return self._has_clips and len(self._mix) > 0
 
     def read(self, start: int, count: int) -> np.ndarray:
         """float32 [count, channels]: the mix of sequence samples ``start .. start + count``."""
         out = np.zeros((count, self.channels), dtype=np.float32)
-        end = start + count
-        for s0, s1, media_id, offset in self._spans:
-            if s1 <= start or s0 >= end:
-                continue
-            src = self._media[media_id]
-            a, b = max(s0, start), min(s1, end)
-            m0 = a - s0 + offset
-            m1 = min(m0 + (b - a), len(src))
-            if m1 > m0:
-                out[a - start:a - start + (m1 - m0)] += src[m0:m1]
-        np.clip(out, -1.0, 1.0, out=out)
+        a, b = max(0, start), min(len(self._mix), start + count)
+        if b > a:
+            out[a - start:b - start] = self._mix[a:b]
         return out
 
 
@@ -181,11 +142,10 @@ class AudioPlayback:
     once and playback stays on the monotonic clock.
     """
 
-    def __init__(self, timeline: Timeline, transport: Transport, device=None, loader: Loader = _default_loader):
+    def __init__(self, timeline: Timeline, transport: Transport, device=None):
         self.timeline = timeline
         self.transport = transport
         self.device = device
-        self.loader = loader
         self.mix: SequenceAudio | None = None
         self.output: AudioOutput | None = None
         self.status = "loading the sequence audio"
@@ -194,7 +154,6 @@ class AudioPlayback:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._closed = False
-        self._media_cache: dict[int, np.ndarray] = {}
         self.reload()
 
     def reload(self) -> None:
@@ -207,7 +166,7 @@ class AudioPlayback:
         thread.start()
 
     def _load(self, generation: int) -> None:
-        mix = SequenceAudio(self.timeline, loader=self.loader, media_cache=self._media_cache)
+        mix = SequenceAudio(self.timeline)
         try:
             mix.load()
         except Exception as exc:  # reported in the status; the picture keeps playing

@@ -180,3 +180,24 @@ def test_playback_opens_the_device_once_and_reports_why_not(tmp_path, tl):
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["why"] and "no audio" in out["why"] and out["status"] == out["why"]
     assert 0.2 < out["pos"] < 0.6  # playback went on with the system clock
+
+
+def test_playback_mix_is_the_render_mix(tl):
+    """What plays is what renders: clip volume and fades reach the playback mix."""
+    from core.audio.mix import mixdown
+
+    a1 = tl.audio_tracks()[0].id
+    cid = edit.add_clip(tl, tl.media_id, a1, start=0).after[0].id
+    edit.set_property(tl, [cid], "volume", 0.25)
+    edit.set_property(tl, [cid], "fade_in", 10)
+    mix = SequenceAudio(tl)
+    mix.load()
+    played = mix.read(0, 48000)
+    rendered = mixdown(tl, 0, 25, 48000, 2)
+    assert np.array_equal(played, np.clip(rendered, -1, 1))
+    full = SequenceAudio(tl)
+    edit.set_property(tl, [cid], "volume", 1.0)
+    full.load()
+    loud = full.read(0, 48000)
+    quiet = np.abs(loud) < 0.9
+    assert np.allclose(played[quiet], 0.25 * loud[quiet], atol=1e-6)
