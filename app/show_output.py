@@ -74,6 +74,7 @@ class ShowOutputController(QObject):
         self.transport = None
         self.playback = None
         self.show = None
+        self._last_show_error: str | None = None  # shown once as a dialog, then in the status bar
         self.buffer: CompositeBuffer | None = None
         self.source: ShowDmxSource | None = None
         self.configs: list[OutputConfig] = []
@@ -202,8 +203,14 @@ class ShowOutputController(QObject):
             source.set_blackout(self.blackout)
         except LumaError as exc:
             self.show = self.buffer = self.source = None
-            self.window.show_error(f"The lighting show cannot be played: {exc}")
+            message = f"The lighting show cannot be played: {exc}"
+            if message != self._last_show_error:  # a dialog once, not on every edit
+                self._last_show_error = message
+                self.window.show_error(message)
+            else:
+                self.window.statusBar().showMessage(message, 8000)
             return
+        self._last_show_error = None
         self.show, self.buffer, self.source = show, buffer, source
         if self.prefetcher is not None:
             self.prefetcher.buffer = buffer

@@ -11,7 +11,9 @@ A pattern is stored as JSON::
 Validation checks node ids and types, parameter names/values, that every link
 joins an existing output to an existing input of the same port type, that each
 input has at most one link and every required input has one, and that the
-links form no cycle. Evaluation runs the nodes in topological order
+links form no cycle. A node may carry ``"pos": [x, y]``, where an editor drew
+it; the position is optional, does not change what the pattern does and is
+ignored by graph equality. Evaluation runs the nodes in topological order
 (:mod:`graphlib`) over a block of samples; the Apply nodes' results are
 **merged**: a simple union, except that the same capability of the same
 primitive written by two Apply nodes is an error naming both nodes.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import graphlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -44,6 +47,8 @@ class NodeSpec:
     id: str
     type: str
     params: dict[str, Any] = field(default_factory=dict)
+    #: where a node editor draws the node (scene units); None: not placed yet
+    pos: tuple[float, float] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class PatternGraph:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "nodes": [{"id": n.id, "type": n.type, "params": dict(n.params)} for n in self.nodes],
+            "nodes": [_node_dict(n) for n in self.nodes],
             "links": [str(l) for l in self.links],
         }
 
@@ -123,7 +128,8 @@ class PatternGraph:
             params = n.get("params") or {}
             if not isinstance(params, dict):
                 raise PatternError(f"pattern {data['name']!r}, node {n['id']!r}: params must be a mapping", n["id"])
-            nodes.append(NodeSpec(n["id"], n["type"], dict(params)))
+            pos = _position(n["pos"], f"pattern {data['name']!r}, node {n['id']!r}", n["id"]) if "pos" in n else None
+            nodes.append(NodeSpec(n["id"], n["type"], dict(params), pos))
         return cls(data["name"], tuple(nodes), tuple(Link.parse(l) for l in data.get("links", [])))
 
     @classmethod
@@ -242,6 +248,26 @@ class PatternGraph:
             raise
         except PatternError as exc:
             raise PatternError(f"pattern {self.name!r}, {exc}", exc.node_id) from None
+
+
+def _node_dict(n: NodeSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": n.id, "type": n.type, "params": dict(n.params)}
+    if n.pos is not None:
+        out["pos"] = [float(n.pos[0]), float(n.pos[1])]
+    return out
+
+
+def _position(value: Any, where: str, node_id: str) -> tuple[float, float] | None:
+    """A stored node position: null or two finite numbers."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    ):
+        return (float(value[0]), float(value[1]))
+    raise PatternError(f"{where}: pos must be two numbers [x, y], not {value!r}", node_id)
 
 
 def merge(pattern: str, results: list[ApplyResult], rig: Rig) -> LayerOutput:
