@@ -1,16 +1,31 @@
-"""``luma render-tracked`` and ``luma concat``: tracked renders and highlight reels from a terminal.
+"""``luma render``, ``luma render-tracked`` and ``luma concat`` from a terminal.
 
-``add_commands(subparsers)`` adds both commands to the ``luma`` parser.
+``luma render PROJECT.luma --profile NAME -o OUT`` renders a sequence
+(core.render.sequence_render): ``--range A:B`` renders sequence frames A up
+to, not including, B (frame numbers or timecodes ``HH:MM:SS:FF``; either
+side may be left out; default: the in/out marks, else the whole sequence);
+``--dry-run`` prints the plan (segments, the clips, media, transitions and
+filters each uses, what the cache holds) and writes nothing; ``--json``
+prints the plan or the result as JSON; ``--workers N`` local worker
+processes (default: one per CPU; 1 renders in this process);
+``--scheduler tcp://HOST:8786`` renders on a Dask cluster whose workers see
+the project and media at the same paths; ``--loudness LUFS`` normalises the
+mix; ``--no-cache`` renders every segment anew without touching the cache.
+
+``add_commands(subparsers)`` adds the commands to the ``luma`` parser.
 Progress goes to stderr; Ctrl+C cancels and leaves no half-written output.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
+from pathlib import Path
 
 from app.cli_util import guarded
-from core.errors import JobCancelled
+from core.errors import JobCancelled, LumaError
 
 
 def _run_with_progress(title: str, work):
@@ -58,9 +73,99 @@ def cmd_concat(args: argparse.Namespace) -> int:
     return 0
 
 
+_TC = r"\d+:\d{1,2}:\d{1,2}[:;.,]\d{1,3}"
+_RANGE_RE = re.compile(rf"^\s*({_TC}|\d+)?\s*:\s*({_TC}|\d+)?\s*$")
+
+
+def parse_range(text: str, rate) -> tuple[int | None, int | None]:
+    """``A:B`` (frame numbers or HH:MM:SS:FF timecodes, either may be empty) -> (start, end)."""
+    from core.time import timecode_to_frames
+
+    m = _RANGE_RE.match(text or "")
+    if not m:
+        raise LumaError(f"range {text!r}: write START:END in frames (0:250) or timecodes "
+                        "(00:00:00:00:00:00:10:00); the end frame is not rendered")
+
+    def one(part: str | None) -> int | None:
+        if part is None:
+            return None
+        return int(part) if part.isdigit() else timecode_to_frames(part, rate)
+
+    return one(m.group(1)), one(m.group(2))
+
+
+@guarded
+def cmd_render(args: argparse.Namespace) -> int:
+    from core.project.project import Project
+    from core.render.compositor import Compositor
+    from core.render.executor import default_workers
+    from core.render.profiles import get_profile
+    from core.render.render_cache import RenderCache
+    from core.render.sequence_render import SequenceRenderJob, plan_render
+    from core.timeline.model import Timeline
+
+    profile = get_profile(args.profile)
+    if args.out is None and not args.dry_run:
+        raise LumaError("give the output file with -o OUT (or --dry-run to see the plan)")
+    project_path = Path(args.project)
+    workers = args.workers if args.workers is not None else default_workers()
+    if workers < 1:
+        raise LumaError(f"--workers must be at least 1, not {workers}")
+    with Project.open(project_path) as project:
+        timeline = Timeline(project, args.sequence)
+        start, end = parse_range(args.range, timeline.rate) if args.range else (None, None)
+        if args.dry_run:
+            comp = Compositor(timeline)
+            try:
+                plan = plan_render(timeline, profile, start, end, workers=workers, compositor=comp)
+            finally:
+                comp.close()
+            if not args.no_cache:
+                cache = RenderCache.for_project(project)
+                suffix = Path(args.out).suffix.lower() if args.out else profile.container
+                for seg in plan.segments:
+                    seg.cached = cache.path(seg.key, suffix).is_file()
+            if args.json:
+                print(json.dumps(plan.to_dict(), indent=2, default=str))
+            else:
+                print(plan.describe())
+                print("dry run: nothing written")
+            return 0
+        sequence_id = timeline.sequence_id
+    job = SequenceRenderJob(project_path, sequence_id, profile, args.out, start=start, end=end,
+                            workers=workers, scheduler=args.scheduler, loudness=args.loudness,
+                            use_cache=not args.no_cache)
+    result = _run_with_progress(job.title, job.run)
+    if args.json:
+        print(json.dumps({k: (list(v) if isinstance(v, tuple) else v) for k, v in result.__dict__.items()},
+                         indent=2, default=str))
+    else:
+        w, h = result.size
+        print(f"{result.path}: {result.frames} frames, {w}x{h} at {float(result.rate):g} fps with {result.profile}; "
+              f"{result.segments} segments ({result.rendered} rendered, {result.reused} from the cache) "
+              f"on {result.workers} {result.executor} worker(s) ({result.seconds:.1f} s)")
+    return 0
+
+
 def add_commands(subparsers) -> None:
     from core.render.overlay import STYLES
     from core.render.profiles import PROFILES
+
+    p = subparsers.add_parser("render", help="render a sequence of a project to a video file")
+    p.add_argument("project", metavar="PROJECT.luma")
+    p.add_argument("--profile", default="preview_720p",
+                   help=f"one of {', '.join(PROFILES)} (default: preview_720p)")
+    p.add_argument("-o", "--out", metavar="OUT.mp4", help="the file to write (.mov for master_prores)")
+    p.add_argument("--range", metavar="A:B", help="sequence frames A up to B (frames or HH:MM:SS:FF timecodes)")
+    p.add_argument("--sequence", type=int, metavar="ID", help="the sequence id (default: the first)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan (segments, inputs) and write nothing")
+    p.add_argument("--json", action="store_true", help="print the plan or the result as JSON")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per CPU)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="render on this Dask cluster (workers must see the project and media at the same paths)")
+    p.add_argument("--loudness", type=float, metavar="LUFS", help="normalise the mix to this loudness (e.g. -16)")
+    p.add_argument("--no-cache", action="store_true", help="render every segment; do not use the render cache")
+    p.set_defaults(func=cmd_render)
 
     p = subparsers.add_parser("render-tracked", help="render a clip with an indicator above a tracked subject")
     p.add_argument("video")

@@ -43,18 +43,24 @@ def push_edit(stack, timeline: Timeline, fn, *args, **kwargs) -> ClipChange:
     return change
 
 
-class TrackFlagCommand(QUndoCommand):
-    """Mute / lock / hide a track (undoable)."""
+def push_track_flag(stack, timeline: Timeline, track_id: int, flag: str, value: bool) -> ClipChange:
+    """Mute / solo / lock / hide a track as one undoable step (:func:`core.timeline.edit.track_state`)."""
+    return push_edit(stack, timeline, edit.track_state, int(track_id), flag, bool(value))
 
-    def __init__(self, timeline: Timeline, track_id: int, flag: str, value: bool):
-        name = timeline.track(track_id).name
-        verb = {"muted": "mute", "locked": "lock", "hidden": "hide"}.get(flag, flag)
-        super().__init__(f"{verb if value else 'un' + verb} {name}")
-        self.timeline, self.track_id, self.flag, self.value = timeline, track_id, flag, value
-        self.old = bool(getattr(timeline.track(track_id), flag))
 
-    def redo(self) -> None:
-        edit.set_track_flag(self.timeline, self.track_id, self.flag, self.value)
+class EditMacro:
+    """Several edits as one undo step: ``with EditMacro(stack, "insert 3 clips", len(ids) > 1): ...``.
 
-    def undo(self) -> None:
-        edit.set_track_flag(self.timeline, self.track_id, self.flag, self.old)
+    ``active=False`` groups nothing (a single edit is one step by itself)."""
+
+    def __init__(self, stack, label: str, active: bool = True):
+        self.stack, self.label, self.active = stack, label, active
+
+    def __enter__(self) -> "EditMacro":
+        if self.active:
+            self.stack.beginMacro(self.label)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.active:
+            self.stack.endMacro()

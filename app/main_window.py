@@ -6,16 +6,23 @@ import json
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget)
 
 from app import media_controller
-from app.commands import TrackFlagCommand, push_edit
+from app.commands import push_edit
+from app.editing import EditingController
 from app.jobs import JobRunner
 from app.playback import PlaybackController
 from app.show_output import ShowOutputController
 from app.roto import RotoController
+from app.audio_ui import AudioController
+from app.effects import EffectsController
+from app.render_ui import RenderController
+from app.patch_ui import PatchController
+from app.pattern_editor import PatternEditorController
+from app.stage_ui import StageController
 from app.tracking import TrackingController
 from core.errors import LumaError
 from core.project import Project
@@ -81,6 +88,13 @@ class MainWindow(QMainWindow):
         self.show_output = ShowOutputController(self)  # DMX out, DMX monitor dock, Send DMX / Blackout
         self.tracking = TrackingController(self)  # Track menu, viewer overlay, inspector track list
         self.roto = RotoController(self)  # Roto menu, canvas tools, roto objects
+        self.editing = EditingController(self)  # Timeline/Clip menus, edit tools, markers, transitions
+        self.effects = EffectsController(self)  # Effects dock: clip/track/sequence properties and filters
+        self.render_ui = RenderController(self)  # File > Render Sequence
+        self.audio_ui = AudioController(self)  # Audio menu: beats and tempo
+        self.patch_ui = PatchController(self)  # Lighting > Patch: fixture library and patch table
+        self.stage_ui = StageController(self)  # Lighting > Stage View: the rig at the playhead
+        self.pattern_editor = PatternEditorController(self)  # Lighting > Edit Pattern: node view
 
         self._build_menus()
         self._connect()
@@ -155,6 +169,14 @@ class MainWindow(QMainWindow):
         self.show_output.install_menus(p, v)
         self.tracking.install_menu(mb)
         self.roto.install_menu(mb, f)
+        self.editing.install_menu(mb)
+        self.effects.install_menu(v)
+        self.render_ui.install_menu(f)
+        self.audio_ui.install_menu(mb)
+        self.patch_ui.install(self)
+        self.stage_ui.install(self)
+        self.stage_ui.connect_patch(self.patch_ui)
+        self.pattern_editor.install(self)
 
     def _connect(self) -> None:
         self.bin.filesDropped.connect(self.import_files)
@@ -233,6 +255,10 @@ class MainWindow(QMainWindow):
         self.show_output.set_project(project)
         self.tracking.project_opened()
         self.roto.project_opened()
+        self.effects.project_opened()
+        self.patch_ui.project_opened()
+        self.stage_ui.project_opened()
+        self.pattern_editor.project_opened()
         missing = media_store.missing_media(project)
         if missing:
             names = ", ".join(m.name for m in missing[:5])
@@ -269,6 +295,11 @@ class MainWindow(QMainWindow):
         self.show_output.set_project(None)  # stops the DMX senders and joins their threads
         self.tracking.project_closing()  # cancels its jobs; sessions resume from their checkpoints
         self.roto.project_closing()  # the same for propagation
+        self.render_ui.project_closing()
+        self.effects.project_closing()
+        self.patch_ui.project_closing()
+        self.stage_ui.project_closing()
+        self.pattern_editor.project_closing()
         self._stop_playback()
         if self.project is not None:
             self.project.close()
@@ -457,13 +488,7 @@ class MainWindow(QMainWindow):
         return self._run(push_edit, self.undo_stack, self.timeline, fn, *args, **kwargs)
 
     def toggle_track_flag(self, track_id: int, flag: str) -> None:
-        if self.timeline is None:
-            return
-        try:
-            current = bool(getattr(self.timeline.track(int(track_id)), flag))
-            self.undo_stack.push(TrackFlagCommand(self.timeline, int(track_id), flag, not current))
-        except LumaError as exc:
-            self.show_error(str(exc))
+        self.editing.toggle_track_flag(track_id, flag)  # one undoable track_state edit
 
     def _on_move(self, clip_ids: list, delta: int, track_map: dict) -> None:
         self._edit(edit.move_clips, list(clip_ids), int(delta), {int(k): int(v) for k, v in track_map.items()})
@@ -476,7 +501,8 @@ class MainWindow(QMainWindow):
             self._edit(edit.delete_clips, list(clip_ids))
 
     def delete_selected(self) -> None:
-        self._on_delete(self.timeline_view.selected_clip_ids())
+        if not self.editing.delete_selected():  # a selected marker or transition goes first
+            self._on_delete(self.timeline_view.selected_clip_ids())
 
     def split_at_playhead(self) -> None:
         if self.timeline is None:

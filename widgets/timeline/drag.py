@@ -18,7 +18,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtWidgets import QApplication, QGraphicsRectItem
 
 from core.errors import LumaError
-from core.timeline.edit import snap
 from core.timeline.model import Clip
 from widgets.timeline.items import Z_GHOST, Z_RUBBER, ClipItem
 
@@ -57,13 +56,11 @@ def _remove(view: "TimelineView", items: list) -> None:
 
 
 def _snapped(view: "TimelineView", edges: list[int], exclude: list[int]) -> tuple[int, int | None]:
-    """(adjustment, snap frame) bringing the nearest of ``edges`` onto an edit point or the playhead."""
-    tl = view.timeline()
-    threshold = view.snap_threshold_frames()
+    """(adjustment, snap frame) bringing the nearest of ``edges`` onto a snap point (see ``view.snap_frame``)."""
     best: tuple[int, int, int] | None = None
     for edge in edges:
-        target = snap(tl, edge, threshold, exclude=exclude, playhead=True)
-        if target != edge or view._is_snap_point(target, exclude):
+        target = view.snap_frame(edge, exclude)
+        if target != edge or view.is_snap_point(target, exclude):
             cand = (abs(target - edge), target - edge, target)
             if best is None or cand < best:
                 best = cand

@@ -13,12 +13,15 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLineF, QMimeData, QPointF, Qt
+from PySide6.QtCore import QEvent, QLineF, QMimeData, QPointF, Qt
 from PySide6.QtGui import (QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent,
-                           QMouseEvent, QWheelEvent)
+                           QKeySequence, QMouseEvent, QWheelEvent)
+from PySide6.QtWidgets import QToolTip
 
-from core.timeline.edit import snap
+from core.time import frames_to_timecode
+from widgets.timeline.decor import transition_at, transition_label
 from widgets.timeline.drag import MoveDrag, RubberDrag, ScrubDrag, TrimDrag
+from widgets.timeline.edit_drags import MarkerDrag, RippleDrag, RollDrag, SlideDrag, SlipDrag
 from widgets.timeline.overlay import badge_rects
 
 if TYPE_CHECKING:
@@ -55,16 +58,23 @@ class TimelineInteraction:
 
     # ================================================================ hit testing
     def hit_test(self: "TimelineView", pos: QPointF) -> tuple[str, int | None, str | None]:
-        """(area, clip id, edge): area is ruler, corner, header, clip, edge or empty."""
+        """(area, id, edge): area is ruler, corner, header, marker (id: the marker), transition
+        (id: the transition), clip, edge (id: the clip) or empty."""
         x, y = pos.x(), pos.y()
         pal = self.pal
         if y < pal.ruler_height:
-            return ("corner" if x < pal.header_width else "ruler"), None, None
+            if x < pal.header_width:
+                return "corner", None, None
+            mid = self.marker_at(pos)
+            return ("marker", mid, None) if mid is not None else ("ruler", None, None)
         if x < pal.header_width:
             return "header", None, None
         tid = self.track_at_y(y)
         if tid is None or self._tl is None:
             return "empty", None, None
+        trans = transition_at(self, pos + self.scroll_offset())
+        if trans is not None:
+            return "transition", trans, None
         f = (x + self.scroll_offset().x() - pal.header_width) / self._ppf
         ez = pal.edge_zone
         under = self._tl.clip_at(tid, math.floor(f))
@@ -89,6 +99,20 @@ class TimelineInteraction:
     def _locked(self, clip_id: int) -> bool:
         return self._tl.track(self._tl.clips[clip_id].track_id).locked
 
+    def clip_under(self: "TimelineView", pos: QPointF):
+        """The clip whose body is under a viewport point (edges included), or None."""
+        tid = self.track_at_y(pos.y())
+        if tid is None or self._tl is None or pos.x() < self.pal.header_width:
+            return None
+        return self._tl.clip_at(tid, self.frame_at_x(pos.x()))
+
+    def blade_frame(self: "TimelineView", pos: QPointF) -> int:
+        """The frame boundary nearest a viewport x (snapped when snapping is on): where the blade cuts."""
+        frame = round((pos.x() + self.scroll_offset().x() - self.pal.header_width) / self._ppf)
+        if self._snapping:
+            frame = self.snap_frame(frame)
+        return max(0, frame)
+
     # ================================================================ mouse
     def mousePressEvent(self, event: QMouseEvent) -> None:
         event.accept()
@@ -105,13 +129,28 @@ class TimelineInteraction:
             return
         additive = bool(event.modifiers() & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier))
         self._reduce_to = None
+        tool = self._tool
+        if area in ("clip", "edge") and tool in ("slip", "slide", "blade"):
+            clip = self.clip_under(pos)
+            if clip is not None:
+                self._tool_press(tool, clip, pos)
+                return
         if area == "ruler":
             self._drag = ScrubDrag(self, pos)
+        elif area == "marker":
+            self.select_marker(cid)
+            self._drag = MarkerDrag(self, self._tl.markers[cid], pos)
+        elif area == "transition":
+            self.select_transition(cid)
         elif area == "header":
             self._header_click(pos)
         elif area == "edge":
             if not self._locked(cid):
-                self._drag = TrimDrag(self, self._tl.clips[cid], edge, pos)
+                drag = {"ripple": RippleDrag, "roll": RollDrag}.get(tool, TrimDrag)
+                self._drag = drag(self, self._tl.clips[cid], edge, pos)
+        elif area == "clip" and tool in ("ripple", "roll"):
+            if not additive:
+                self.select([cid])
         elif area == "clip":
             if additive:
                 self.select(self._selection ^ {cid})
@@ -125,7 +164,22 @@ class TimelineInteraction:
         elif area == "empty":
             if not additive:
                 self.select([])
+                self.select_marker(None)
+                self.select_transition(None)
             self._drag = RubberDrag(self, pos, self._selection)
+
+    def _tool_press(self: "TimelineView", tool: str, clip, pos: QPointF) -> None:
+        self.select([clip.id])
+        if self._locked(clip.id):
+            return
+        if tool == "slip":
+            self._drag = SlipDrag(self, clip, pos)
+        elif tool == "slide":
+            self._drag = SlideDrag(self, clip, pos)
+        else:
+            frame = self.blade_frame(pos)
+            if clip.start < frame < clip.end:
+                self.bladeRequested.emit(clip.id, frame)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         event.accept()
@@ -133,6 +187,7 @@ class TimelineInteraction:
             self._drag.update(event.position())
         else:
             self._update_cursor(event.position())
+            self._update_blade_line(event.position())
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         event.accept()
@@ -152,6 +207,11 @@ class TimelineInteraction:
         area, cid, _ = self.hit_test(event.position())
         if area == "clip":
             self.clipDoubleClicked.emit(cid)
+        elif area == "marker":
+            self._cancel_drag()
+            self.markerDoubleClicked.emit(cid)
+        elif area == "transition":
+            self.transitionDoubleClicked.emit(cid)
         elif area == "ruler" and self._drag is None:
             self._drag = ScrubDrag(self, event.position())
 
@@ -171,16 +231,67 @@ class TimelineInteraction:
             if rect.contains(pos):
                 self.trackToggleRequested.emit(tid, flag)
                 return
+        self.set_target_track(tid)
 
     def _update_cursor(self, pos: QPointF) -> None:
         shape = Qt.CursorShape.ArrowCursor
         if self._tl is not None:
             area, cid, _ = self.hit_test(pos)
-            if area == "edge" and not self._locked(cid):
-                shape = Qt.CursorShape.SizeHorCursor
+            tool = self._tool
+            if area in ("clip", "edge") and tool in ("slip", "slide", "blade"):
+                clip = self.clip_under(pos)
+                if clip is not None and not self._locked(clip.id):
+                    shape = Qt.CursorShape.IBeamCursor if tool == "blade" else Qt.CursorShape.SplitHCursor
+            elif area == "edge" and not self._locked(cid):
+                shape = Qt.CursorShape.SplitHCursor if tool == "roll" else Qt.CursorShape.SizeHorCursor
+            elif area == "marker":
+                shape = Qt.CursorShape.PointingHandCursor
         if shape != self._cursor:
             self._cursor = shape
             self.viewport().setCursor(shape)
+
+    def _update_blade_line(self: "TimelineView", pos: QPointF) -> None:
+        """With the blade, a line shows where a click would cut the clip under the mouse."""
+        clip = self.clip_under(pos) if self._tool == "blade" and self._tl is not None else None
+        frame = self.blade_frame(pos) if clip is not None else None
+        if clip is None or not clip.start < frame < clip.end:
+            self._blade_line.setVisible(False)
+            return
+        row = self._rows.by_id[clip.track_id]
+        x = self.scene_x(frame)
+        self._blade_line.setLine(QLineF(x, row.y, x, row.bottom))
+        self._blade_line.setVisible(True)
+
+    def leaveEvent(self, event) -> None:
+        self._blade_line.setVisible(False)
+        super().leaveEvent(event)
+
+    def viewportEvent(self: "TimelineView", event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self._tl is not None:
+            text = self._tooltip(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
+
+    def _tooltip(self: "TimelineView", pos: QPointF) -> str:
+        area, oid, _ = self.hit_test(pos)
+        tl = self._tl
+        if area == "marker":
+            m = tl.markers[oid]
+            lines = [m.name or "(unnamed marker)", frames_to_timecode(m.frame, tl.rate)]
+            if m.duration:
+                lines[-1] += f" + {frames_to_timecode(m.duration, tl.rate)}"
+            if m.note:
+                lines.append(m.note)
+            return "\n".join(lines)
+        if area == "transition":
+            tr = tl.transitions[oid]
+            return transition_label(tr.kind, tr.duration, tl.rate) + f" ({tr.duration} frames)"
+        return ""
 
     def _cancel_drag(self) -> None:
         if self._drag is not None:
@@ -189,18 +300,43 @@ class TimelineInteraction:
         self._reduce_to = None
 
     # ================================================================ keyboard & wheel
+    def _local_key(self, event: QKeyEvent):
+        if not self._local_keys:
+            return None
+        return self._local_keys.get(QKeySequence(event.keyCombination()).toString())
+
+    def event(self, event: QEvent) -> bool:
+        # keys the app gave this view (set_local_shortcuts) win over the window's shortcuts while it has focus
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and self._local_key(event) is not None):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers()
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._selection:
+        local = self._local_key(event)
+        if local is not None:
+            local()
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._marker_sel is not None:
+            self.markerDeleteRequested.emit(self._marker_sel)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._transition_sel is not None:
+            self.transitionDeleteRequested.emit(self._transition_sel)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._selection:
             self.deleteRequested.emit(sorted(self._selection))
-        elif (key == Qt.Key.Key_S and not mods) or (key == Qt.Key.Key_K and ctrl):
+        elif key == Qt.Key.Key_S and not mods:
+            self.set_snapping(not self._snapping)
+            self.snappingChanged.emit(self._snapping)
+        elif key == Qt.Key.Key_K and ctrl:
             self.splitRequested.emit()
         elif key == Qt.Key.Key_Escape:
             if self._drag is not None:
                 self._cancel_drag()
             else:
                 self.select([])
+                self.select_marker(None)
+                self.select_transition(None)
         elif key == Qt.Key.Key_A and ctrl:
             self.select(self._items.keys())
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
@@ -234,7 +370,7 @@ class TimelineInteraction:
         tid = self.track_at_y(pos.y())
         frame = max(0, self.frame_at_x(max(pos.x(), float(self.pal.header_width))))
         if self._snapping and self._tl is not None:
-            frame = snap(self._tl, frame, self.snap_threshold_frames())
+            frame = self.snap_frame(frame)
         return (-1 if tid is None else tid), frame
 
     def _show_drop(self, pos: QPointF | None) -> None:

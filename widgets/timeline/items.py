@@ -34,6 +34,7 @@ WAVEFORM_TOP = 15.0
 LABEL_PAD = 4
 
 Z_CLIP = 0.0
+Z_TRANSITION = 5.0
 Z_GHOST = 50.0
 Z_SNAP = 60.0
 Z_RUBBER = 70.0
@@ -255,3 +256,40 @@ class ClipItem(QGraphicsRectItem):
             self._label_key = key
             self.label.setText(self._pal.metrics.elidedText(self._name, Qt.TextElideMode.ElideRight, avail))
         self.label.setPos(text_x, 2)
+
+
+class TransitionItem(QGraphicsRectItem):
+    """A transition: a bar over the cut between its two clips, labelled with its kind."""
+
+    def __init__(self, transition_id: int, palette: TimelinePalette):
+        super().__init__()
+        self.transition_id = transition_id
+        self._pal = palette
+        self._text = ""
+        self._selected: bool | None = None
+        self.label = QGraphicsSimpleTextItem(self)
+        self.label.setFont(palette.small_font)
+        self.label.setBrush(palette.transition_text_brush)
+        self.label.setPen(palette.no_pen)
+        self.label.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setZValue(Z_TRANSITION)
+        self.set_selected(False)
+
+    def set_selected(self, selected: bool) -> None:
+        if selected == self._selected:
+            return
+        self._selected = selected
+        self.setBrush(self._pal.transition_selected_brush if selected else self._pal.transition_brush)
+        self.setPen(self._pal.clip_selected_pen if selected else self._pal.transition_pen)
+
+    def set_geometry(self, x: float, y: float, width: float, height: float, text: str) -> None:
+        self.setPos(x, y)
+        self.setRect(0.0, 0.0, width, height)
+        avail = int(width - 2 * LABEL_PAD)
+        shown = self._pal.metrics.elidedText(text, Qt.TextElideMode.ElideRight, avail) if avail >= MIN_LABEL_WIDTH else ""
+        if shown != self._text:
+            self._text = shown
+            self.label.setText(shown)
+        self.label.setVisible(bool(shown))
+        self.label.setPos(LABEL_PAD, max(0.0, (height - self._pal.metrics.height()) / 2))

@@ -12,14 +12,25 @@ from fractions import Fraction
 from typing import Sequence
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QPainter, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap, QPolygonF
 
 from core.time import frames_to_timecode
 from widgets.timeline.layout import TrackRows, ruler_steps, tick_frames
 from widgets.timeline.palette import TimelinePalette
 
 #: Badges of a track header, left to right: (track attribute, letter, palette colour).
-BADGES = (("muted", "M", "badge_muted"), ("hidden", "H", "badge_hidden"), ("locked", "L", "badge_locked"))
+BADGES = (("muted", "M", "badge_muted"), ("solo", "S", "badge_solo"), ("hidden", "H", "badge_hidden"),
+          ("locked", "L", "badge_locked"))
+
+#: What the ruler shows of one marker: (frame, duration, colour name, name, selected).
+MarkerMark = tuple[int, int, str, str, bool]
+
+
+def marker_flag(palette: TimelinePalette, x: float) -> QPolygonF:
+    """The flag of a marker whose frame starts at ruler x ``x`` (ruler/viewport y)."""
+    h = palette.marker_lane_height
+    return QPolygonF([QPointF(x, 1), QPointF(x + 10, 1), QPointF(x + 10, h - 4), QPointF(x + 3, h - 4),
+                      QPointF(x, h - 1)])
 
 
 def badge_rects(palette: TimelinePalette, row_top: float, row_height: float) -> list[tuple[str, QRectF]]:
@@ -50,9 +61,10 @@ class Overlay:
 
     # ------------------------------------------------------------ ruler
     def ruler_pixmap(self, width: int, ppf: float, scroll_x: float, rate: Fraction,
-                     in_out: tuple[int | None, int | None], dpr: float) -> QPixmap:
-        """The ruler right of the headers: pixmap x = frame * ppf - scroll_x."""
-        key = (width, ppf, scroll_x, rate, in_out, dpr)
+                     in_out: tuple[int | None, int | None], dpr: float,
+                     markers: tuple[MarkerMark, ...] = ()) -> QPixmap:
+        """The marker lane and ruler right of the headers: pixmap x = frame * ppf - scroll_x."""
+        key = (width, ppf, scroll_x, rate, in_out, dpr, markers)
         if key == self._ruler_key:
             return self._ruler_pm
         pal = self.pal
@@ -83,16 +95,49 @@ class Overlay:
                 p.drawText(QPointF(x + 3, h - 15), frames_to_timecode(f, rate))
             p.setPen(pal.lane_line_pen)
             p.drawLine(QPointF(0, h - 0.5), QPointF(width, h - 0.5))
+            self._draw_markers(p, width, ppf, scroll_x, markers)
         finally:
             p.end()
         self._ruler_key, self._ruler_pm = key, pm
         return pm
 
+    def _draw_markers(self, p: QPainter, width: int, ppf: float, scroll_x: float,
+                      markers: tuple[MarkerMark, ...]) -> None:
+        pal = self.pal
+        lane, h = pal.marker_lane_height, pal.ruler_height
+        p.fillRect(QRectF(0, 0, width, lane), pal.marker_lane)
+        p.setPen(pal.lane_line_pen)
+        p.drawLine(QPointF(0, lane - 0.5), QPointF(width, lane - 0.5))
+        visible = [m for m in markers if m[0] * ppf - scroll_x < width and (m[0] + m[1]) * ppf - scroll_x > -200]
+        p.setFont(pal.small_font)
+        for i, (frame, duration, colour_name, name, selected) in enumerate(visible):
+            x = frame * ppf - scroll_x
+            colour = pal.marker_colour(colour_name)
+            if duration > 0:
+                span = QColor(colour)
+                span.setAlpha(90)
+                p.fillRect(QRectF(x, 1, duration * ppf, lane - 5), span)
+            p.setPen(QPen(colour, 0))
+            p.drawLine(QPointF(x + 0.5, lane), QPointF(x + 0.5, h))
+            p.setPen(QPen(pal.clip_selected_border, 1.5) if selected else pal.no_pen)
+            p.setBrush(QBrush(colour))
+            p.drawPolygon(marker_flag(pal, x))
+            if name:
+                nxt = visible[i + 1][0] * ppf - scroll_x if i + 1 < len(visible) else width
+                room = nxt - x - 16
+                if room > 14:
+                    p.setPen(pal.ruler_text)
+                    text = pal.metrics.elidedText(name, Qt.TextElideMode.ElideRight, room)
+                    p.drawText(QRectF(x + 13, 0, room, lane - 1),
+                               Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
     # ------------------------------------------------------------ headers
     def header_pixmap(self, height: int, scroll_y: float, rows: TrackRows, tracks: Sequence,
-                      dpr: float) -> QPixmap:
-        """Track headers below the ruler: pixmap y = scene y - scroll_y - ruler_height."""
-        key = (height, scroll_y, tuple(tracks), rows.bottom, dpr)
+                      dpr: float, target: int | None = None) -> QPixmap:
+        """Track headers below the ruler: pixmap y = scene y - scroll_y - ruler_height.
+
+        The ``target`` track (where Insert/Overwrite put media) has a highlighted name."""
+        key = (height, scroll_y, tuple(tracks), rows.bottom, dpr, target)
         if key == self._header_key:
             return self._header_pm
         pal = self.pal
@@ -114,6 +159,10 @@ class Overlay:
                 p.fillRect(rect, pal.header_bg)
                 accent = pal.clip_video if row.kind == "video" else pal.clip_audio
                 p.fillRect(QRectF(0, top, 4, row.height), accent)
+                if row.track_id == target:
+                    p.setPen(pal.target_pen)
+                    p.setBrush(pal.no_brush)
+                    p.drawRoundedRect(QRectF(7, top + 4, w - 14, 18), 3, 3)
                 p.setPen(pal.lane_line_pen)
                 p.drawLine(QPointF(0, top + row.height - 0.5), QPointF(w, top + row.height - 0.5))
                 p.setFont(pal.bold_font)

@@ -33,6 +33,8 @@ DEFAULT_COLOURS: dict[str, str] = {
     "badge_muted": "#d9a23c",
     "badge_hidden": "#5f87d9",
     "badge_locked": "#d95a5a",
+    "badge_solo": "#e0d04a",
+    "target": "#ffd34d",
     "badge_on_text": "#111214",
     "clip_video": "#3d6db3",
     "clip_audio": "#388f63",
@@ -48,11 +50,26 @@ DEFAULT_COLOURS: dict[str, str] = {
     "drop": "#ffffff",
     "rubber_fill": "#336fa8ff",
     "rubber_line": "#9fc8ff",
+    "marker_lane": "#2c2e33",
+    "transition_fill": "#cc6c4fb0",
+    "transition_selected": "#eeb08ce8",
+    "transition_text": "#ffffff",
+    "beat_line": "#38ffffff",
+    "bar_line": "#66ffffff",
+    "blade": "#ff8c3a",
+    "slip_ghost": "#33ffd34d",
+}
+
+#: Marker colours by name (the model stores the name; anything else is tried as a Qt colour).
+MARKER_COLOURS: dict[str, str] = {
+    "red": "#e5484d", "orange": "#f08c2e", "yellow": "#e8cf3a", "green": "#46b86a", "cyan": "#3cc3d0",
+    "blue": "#4c7ff0", "purple": "#9a6cf0", "pink": "#e86cb8", "white": "#e8e8e8",
 }
 
 #: Sizes in logical pixels (font size in points).
 DEFAULT_SIZES: dict[str, float] = {
-    "ruler_height": 30,
+    "ruler_height": 42,      # marker lane (top) + time ruler
+    "marker_lane_height": 13,
     "header_width": 136,
     "video_track_height": 64,
     "audio_track_height": 52,
@@ -105,6 +122,7 @@ class TimelinePalette:
         self.metrics = QFontMetricsF(self.font)
         self.no_pen = QPen(Qt.PenStyle.NoPen)
         self.no_brush = QBrush(Qt.BrushStyle.NoBrush)
+        self._marker_colours: dict[str, QColor] = {}
 
         def pen(colour: QColor, width: float = 0.0, style=Qt.PenStyle.SolidLine) -> QPen:
             p = QPen(colour, width, style)
@@ -124,6 +142,15 @@ class TimelinePalette:
         self.rubber_pen = pen(self.rubber_line)
         self.rubber_brush = QBrush(self.rubber_fill)
         self.tick_pen = pen(self.ruler_tick)
+        self.transition_brush = QBrush(self.transition_fill)
+        self.transition_selected_brush = QBrush(self.transition_selected)
+        self.transition_pen = pen(self.transition_text)
+        self.transition_text_brush = QBrush(self.transition_text)
+        self.beat_pen = pen(self.beat_line)
+        self.bar_pen = pen(self.bar_line)
+        self.blade_pen = pen(self.blade, 1.0)
+        self.slip_brush = QBrush(self.slip_ghost)
+        self.target_pen = pen(self.target, 2.0)
         self.lane_line_pen = pen(self.lane_line)
         # Clip fills by (kind, state, selected); state: "normal" | "dim" | "locked".
         self.clip_brushes: dict[tuple[str, str, bool], QBrush] = {}
@@ -131,6 +158,16 @@ class TimelinePalette:
             for state, colour in (("normal", base), ("dim", base.darker(170)), ("locked", self.clip_locked)):
                 self.clip_brushes[(kind, state, False)] = QBrush(colour)
                 self.clip_brushes[(kind, state, True)] = QBrush(colour.lighter(135))
+
+    def marker_colour(self, name: str) -> QColor:
+        """The colour of a marker colour name (unknown names: Qt's parsing, else red)."""
+        colour = self._marker_colours.get(name)
+        if colour is None:
+            colour = QColor(MARKER_COLOURS.get(name, name))
+            if not colour.isValid():
+                colour = QColor(MARKER_COLOURS["red"])
+            self._marker_colours[name] = colour
+        return colour
 
     def track_height(self, kind: str) -> int:
         return self.video_track_height if kind == "video" else self.audio_track_height

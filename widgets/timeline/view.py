@@ -19,9 +19,25 @@ Signals (all frames are sequence frames):
   ``filesDropped(list[str] paths, int track_id, int frame)``: drops;
   ``track_id`` is -1 when the drop is not over a track;
 * ``selectionChanged(list[int])``, ``trackToggleRequested(int track_id, str flag)``
-  (``"muted"``/``"hidden"``/``"locked"`` badge clicked),
+  (``"muted"``/``"solo"``/``"hidden"``/``"locked"`` badge clicked),
   ``clipDoubleClicked(int)``, ``contextMenuRequested(QPoint global_pos, int track_id, int frame)``,
-  ``zoomChanged(float pixels_per_frame)``.
+  ``zoomChanged(float pixels_per_frame)``;
+* edit tools (:meth:`set_tool`: ``select``, ``ripple``, ``roll``, ``slip``,
+  ``slide``, ``blade``): ``rippleTrimRequested``, ``rollRequested``,
+  ``slipRequested``, ``slideRequested`` (see :mod:`widgets.timeline.edit_drags`)
+  and ``bladeRequested(int clip_id, int frame)``;
+* markers (flags in the lane above the ruler): ``markerMoveRequested(int id, int frame)``,
+  ``markerDoubleClicked(int)``, ``markerSelectionChanged(int id or -1)``,
+  ``markerDeleteRequested(int)``;
+* transitions (bars over cuts): ``transitionSelectionChanged(int id or -1)``,
+  ``transitionDoubleClicked(int)``, ``transitionDeleteRequested(int)``;
+* ``targetTrackChanged(int)`` (a header clicked outside its badges),
+  ``snappingChanged(bool)`` (the S key), ``timelineSet()``.
+
+View state the app sets: :meth:`set_tool`, :meth:`set_snapping`,
+:meth:`set_snap_to_beats`, :meth:`set_beat_grid` (a tempo map to draw, or
+None), :meth:`set_target_track`, :meth:`set_local_shortcuts` (keys the view
+takes over from the window's shortcuts while it has focus).
 
 Coordinates: the public helpers take and return *viewport* coordinates (what
 mouse events on ``view.viewport()`` carry); the view has no frame, so they are
@@ -40,18 +56,20 @@ from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGraphicsLineItem, QGraphicsScene, QGraphicsView, QWidget
 
-from core.time import frames_to_timecode
+from core.time import TempoMap, frames_to_timecode
 from core.timeline.model import Clip, Timeline
+from widgets.timeline.decor import draw_grid, sync_transitions
 from widgets.timeline.drag import Drag
 from widgets.timeline.interaction import MEDIA_MIME, TimelineInteraction
-from widgets.timeline.items import PEAKS_PER_SECOND, Z_PLAYHEAD, Z_SNAP, ClipItem
+from widgets.timeline.items import PEAKS_PER_SECOND, Z_PLAYHEAD, Z_SNAP, ClipItem, TransitionItem
 from widgets.timeline.layout import TrackRows
+from widgets.timeline.marks import TOOLS, TimelineMarks
 from widgets.timeline.overlay import Overlay
 from widgets.timeline.palette import TimelinePalette
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MEDIA_MIME", "TimelineView"]
+__all__ = ["MEDIA_MIME", "TOOLS", "TimelineView"]
 
 MIN_PIXELS_PER_FRAME = 1e-3
 MAX_PIXELS_PER_FRAME = 100.0
@@ -60,7 +78,7 @@ ThumbnailProvider = Callable[[int], "QImage | None"]
 WaveformProvider = Callable[[int], "np.ndarray | None"]
 
 
-class TimelineView(TimelineInteraction, QGraphicsView):
+class TimelineView(TimelineInteraction, TimelineMarks, QGraphicsView):
     moveRequested = Signal(list, int, object)
     trimRequested = Signal(int, str, int)
     scrubRequested = Signal(int)
@@ -73,6 +91,22 @@ class TimelineView(TimelineInteraction, QGraphicsView):
     clipDoubleClicked = Signal(int)
     contextMenuRequested = Signal(QPoint, int, int)
     zoomChanged = Signal(float)
+    rippleTrimRequested = Signal(int, str, int)
+    rollRequested = Signal(int, str, int)
+    slipRequested = Signal(int, int)
+    slideRequested = Signal(int, int)
+    bladeRequested = Signal(int, int)
+    markerMoveRequested = Signal(int, int)
+    markerDoubleClicked = Signal(int)
+    markerSelectionChanged = Signal(int)
+    markerDeleteRequested = Signal(int)
+    transitionSelectionChanged = Signal(int)
+    transitionDoubleClicked = Signal(int)
+    transitionDeleteRequested = Signal(int)
+    targetTrackChanged = Signal(int)
+    snappingChanged = Signal(bool)
+    toolChanged = Signal(str)
+    timelineSet = Signal()
 
     def __init__(self, parent: QWidget | None = None, palette: TimelinePalette | None = None):
         super().__init__(parent)
@@ -102,7 +136,16 @@ class TimelineView(TimelineInteraction, QGraphicsView):
         self._drag: Drag | None = None
         self._reduce_to: int | None = None
         self._snapping = True
+        self._snap_beats = False
         self._snap_points: set[int] | None = None
+        self._tempo: TempoMap | None = None
+        self._tool = "select"
+        self._marker_sel: int | None = None
+        self._marker_preview: tuple[int, int] | None = None
+        self._transition_sel: int | None = None
+        self._trans_items: dict[int, TransitionItem] = {}
+        self._target: int | None = None
+        self._local_keys: dict[str, Callable[[], None]] = {}
         self._cursor = Qt.CursorShape.ArrowCursor
         self.follow_playhead = True
         self._thumb_provider: ThumbnailProvider | None = None
@@ -120,7 +163,10 @@ class TimelineView(TimelineInteraction, QGraphicsView):
         self._drop_line = QGraphicsLineItem()
         self._drop_line.setPen(self.pal.drop_pen)
         self._drop_line.setZValue(Z_SNAP)
-        for item in (self._playhead, self._snap_line, self._drop_line):
+        self._blade_line = QGraphicsLineItem()
+        self._blade_line.setPen(self.pal.blade_pen)
+        self._blade_line.setZValue(Z_SNAP)
+        for item in (self._playhead, self._snap_line, self._drop_line, self._blade_line):
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
             item.setVisible(item is self._playhead)
             self.scene().addItem(item)
@@ -140,7 +186,11 @@ class TimelineView(TimelineInteraction, QGraphicsView):
         if tl is not None:
             tl.changed.connect(self._on_changed)
             tl.playhead_moved.connect(self._on_playhead_moved)
+        self._marker_sel = self._transition_sel = None
+        if self._target is not None and (tl is None or self._target not in {t.id for t in tl.tracks}):
+            self._target = None
         self._rebuild()
+        self.timelineSet.emit()
 
     def set_providers(self, thumbnail: ThumbnailProvider | None = None,
                       waveform: WaveformProvider | None = None) -> None:
@@ -213,7 +263,15 @@ class TimelineView(TimelineInteraction, QGraphicsView):
 
     def _after_model_change(self) -> None:
         self._snap_points = None
-        self.select(self._selection)  # drops ids that are gone
+        self.select(self._selection, keep_others=True)  # drops ids that are gone
+        tl = self._tl
+        if self._marker_sel is not None and (tl is None or self._marker_sel not in tl.markers):
+            self.select_marker(None)
+        if self._transition_sel is not None and (tl is None or self._transition_sel not in tl.transitions):
+            self.select_transition(None)
+        if self._target is not None and self._target not in self._rows.by_id:
+            self.set_target_track(None)
+        sync_transitions(self)
         self._update_scene_rect()
         self._on_playhead_moved(self._tl.playhead if self._tl is not None else 0, follow=False)
         self._layout_visible()
@@ -230,8 +288,10 @@ class TimelineView(TimelineInteraction, QGraphicsView):
         old = None if new else item.clip
         item.clip = clip
         self._place(item)
-        item.set_name(clip.name)
-        if old is None or (old.media_id, old.source_in, old.duration) != (clip.media_id, clip.source_in, clip.duration):
+        speed = clip.speed
+        item.set_name(clip.name if speed == 1 else f"{clip.name} ({float(speed) * 100:.4g}%)")
+        if old is None or (old.media_id, old.source_in, old.duration, old.speed) != \
+                (clip.media_id, clip.source_in, clip.duration, clip.speed):
             self._set_content(item, clip)
         self._style(item)
         self._dirty.add(clip.id)
@@ -279,7 +339,8 @@ class TimelineView(TimelineInteraction, QGraphicsView):
             item.set_waveform(None)
         else:
             per_frame = PEAKS_PER_SECOND / float(self._tl.rate)
-            item.set_waveform(peaks, clip.source_in * per_frame, (clip.source_in + clip.duration) * per_frame)
+            item.set_waveform(peaks, clip.source_in * per_frame,
+                              float(clip.source_position(clip.end)) * per_frame)
 
     def _thumbnail(self, media_id: int) -> QPixmap | None:
         if self._thumb_provider is None:
@@ -314,9 +375,14 @@ class TimelineView(TimelineInteraction, QGraphicsView):
     def selected_clip_ids(self) -> list[int]:
         return sorted(self._selection)
 
-    def select(self, ids) -> None:
-        """Select exactly ``ids`` (unknown ids are ignored); emits ``selectionChanged`` on a change."""
+    def select(self, ids, keep_others: bool = False) -> None:
+        """Select exactly ``ids`` (unknown ids are ignored); emits ``selectionChanged`` on a change.
+
+        Selecting clips drops the marker and transition selection (unless ``keep_others``)."""
         new = {int(i) for i in ids if int(i) in self._items}
+        if new and not keep_others:
+            self.select_marker(None)
+            self.select_transition(None)
         if new == self._selection:
             return
         changed = new ^ self._selection
@@ -373,14 +439,6 @@ class TimelineView(TimelineInteraction, QGraphicsView):
     def set_snapping(self, on: bool) -> None:
         self._snapping = bool(on)
 
-    def _is_snap_point(self, frame: int, exclude: list[int]) -> bool:
-        """Whether ``frame`` is an edit point (clips other than ``exclude``) or the playhead."""
-        tl = self._tl
-        if frame == 0 or frame == tl.playhead:
-            return True
-        ex = set(exclude)
-        return any(c.start == frame or c.end == frame for c in tl.clips.values() if c.id not in ex)
-
     def show_snap(self, frame: int | None) -> None:
         if frame is None:
             self._snap_line.setVisible(False)
@@ -401,6 +459,7 @@ class TimelineView(TimelineInteraction, QGraphicsView):
         self._ppf = ppf
         for item in self._items.values():
             self._place(item)
+        sync_transitions(self)
         self._dirty.update(self._items)
         self._update_scene_rect()
         self.horizontalScrollBar().setValue(round(hw + frame * ppf - ax))
@@ -478,6 +537,7 @@ class TimelineView(TimelineInteraction, QGraphicsView):
         rows = self._rows
         if rows.divider_height:
             painter.fillRect(QRectF(left, rows.divider_y, width, rows.divider_height), pal.divider)
+        draw_grid(self, painter, rect)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         pal = self.pal
@@ -495,11 +555,11 @@ class TimelineView(TimelineInteraction, QGraphicsView):
             rate = tl.rate if tl is not None else 25
             in_out = (tl.sequence.in_point, tl.sequence.out_point) if tl is not None else (None, None)
             ruler = self._overlay.ruler_pixmap(max(1, vp.width() - pal.header_width), self._ppf, off.x(),
-                                               rate, in_out, dpr)
+                                               rate, in_out, dpr, self.marker_marks())
         if need_header:
             tracks = self._tl.tracks if self._tl is not None else []
             header = self._overlay.header_pixmap(max(1, vp.height() - pal.ruler_height), off.y(), self._rows,
-                                                 tracks, dpr)
+                                                 tracks, dpr, self._target)
         playhead_x = self.x_for_frame(self._tl.playhead) if self._tl is not None else None
         painter.save()
         painter.translate(off)
