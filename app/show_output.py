@@ -14,6 +14,17 @@ the status bar and the ``DMX: ...`` label; it never stops playback and never
 opens a dialog (its sender keeps retrying). When the project's lighting
 changes the show is reloaded; when its output list changes the senders are
 restarted. Closing the project or the window stops and joins every thread.
+
+The transport bar carries the live controls: the grand master slider, the
+Blackout button (in sync with *Playback > Blackout* and *Grand Master*, both
+ways) and the DMX button (shows/hides the monitor dock; its dot is the output
+state). Grand master and blackout are the engine's
+(:class:`~core.lighting.dmx.DmxRenderer`): the grand master scales every
+fixture's effective intensity (dimmer channels, or the colour of fixtures
+that dim through a virtual dimmer), blackout renders with a grand master of 0.
+Both apply to the next frame of every sender and of the monitor, playing or
+stopped, and are saved with the project (``dmx_grand_master``,
+``dmx_blackout``; written a moment after the last change).
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ import threading
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel
 
@@ -41,10 +52,14 @@ from core.output.sender import CONNECTED, DISCONNECTED, SenderStats
 from core.output.source import ShowDmxSource
 from widgets.dmx_monitor import DmxMonitor
 from widgets.outputs_dialog import OutputsDialog
+from widgets.transport_bar import DMX_CONNECTING, DMX_ERROR, DMX_OFF, DMX_OK
 
 log = logging.getLogger(__name__)
 
 SEND_META_KEY = "dmx_send"  # "1" when the user left Send DMX on in this project
+MASTER_META_KEY = "dmx_grand_master"  # the grand master of this project, 0..1
+BLACKOUT_META_KEY = "dmx_blackout"  # "1" when the project was left blacked out
+SAVE_DELAY_MS = 400  # a slider drag writes the project once, after it settles
 LIGHTING_TABLES = ("lighting_settings", "lighting_fixture_defs", "lighting_fixtures", "lighting_patterns",
                    "lighting_layers")
 POLL_MS = 50  # monitor refresh (20 Hz)
@@ -93,6 +108,7 @@ class ShowOutputController(QObject):
         self._shown_error = ""
         self._tests: list[threading.Thread] = []
         self._restoring = False
+        self._start_errors: list[str] = []  # why outputs did not start, for the DMX button's tooltip
 
         self.monitor = DmxMonitor()
         self.dock = QDockWidget("DMX Monitor", window)
@@ -101,6 +117,8 @@ class ShowOutputController(QObject):
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.dock.visibilityChanged.connect(lambda visible: visible and self.poll())
+        self.monitor_action = self.dock.toggleViewAction()
+        self.monitor_action.setText("DMX Monitor")
         self.state_label = QLabel("DMX off")
         window.statusBar().addPermanentWidget(self.state_label)
 
@@ -113,6 +131,8 @@ class ShowOutputController(QObject):
         self.outputs_action = QAction("Outputs...", self)
         self.outputs_action.triggered.connect(self.open_outputs_dialog)
         self.grand_master_group = QActionGroup(self)
+        # optional: a level between the presets (from the transport bar) checks none of them
+        self.grand_master_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
         self.grand_master_actions: dict[int, QAction] = {}
         for level in GRAND_MASTER_LEVELS:
             act = QAction(f"{level}%", self, checkable=True)
@@ -120,6 +140,22 @@ class ShowOutputController(QObject):
             act.triggered.connect(lambda _=False, lv=level: self.set_grand_master(lv / 100.0))
             self.grand_master_group.addAction(act)
             self.grand_master_actions[level] = act
+
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._save_levels)
+
+        self.bar = getattr(window, "transport_bar", None)
+        if self.bar is not None:
+            self.bar.set_grand_master(self.grand_master)
+            self.bar.set_blackout(self.blackout)
+            self.bar.set_blackout_shortcut(
+                self.blackout_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+            self.bar.grandMasterChanged.connect(self.set_grand_master)
+            self.bar.blackoutToggled.connect(self.set_blackout)
+            self.bar.dmxMonitorToggled.connect(self.dock.setVisible)
+            self.monitor_action.toggled.connect(self.bar.set_dmx_monitor_visible)
 
         self._projectChanged.connect(self._on_project_changed)
         self._testDone.connect(self._test_done)
@@ -138,8 +174,6 @@ class ShowOutputController(QObject):
             gm.addAction(act)
         playback_menu.addAction(self.outputs_action)
         view_menu.addSeparator()
-        self.monitor_action = self.dock.toggleViewAction()
-        self.monitor_action.setText("DMX Monitor")
         view_menu.addAction(self.monitor_action)
 
     # ================================================================ project and clock
@@ -147,6 +181,9 @@ class ShowOutputController(QObject):
         """Follow ``project`` (None: the project closed; stops and joins everything)."""
         if self.project is not None:
             self.stop()
+            if self._save_timer.isActive():  # a level changed a moment ago: keep it with its project
+                self._save_timer.stop()
+                self._save_levels()
             try:
                 self.project.changed.disconnect(self._project_changed_any_thread)
             except (TypeError, ValueError, RuntimeError):
@@ -163,6 +200,7 @@ class ShowOutputController(QObject):
             return
         project.changed.connect(self._project_changed_any_thread)
         self._fingerprints = (self._lighting_fingerprint(), self._outputs_fingerprint())
+        self._restore_levels()
         self._load_show()
         self._load_outputs()
         self.timer.start()
@@ -288,9 +326,11 @@ class ShowOutputController(QObject):
         self._stop_senders()
         self._states.clear()
         self._down.clear()
+        self._start_errors = []
         self.manager = OutputManager(self._render, self.show_time, output_context(self.project),
                                      on_tick=self._on_tick)
         for error in self.manager.start(self.configs):
+            self._start_errors.append(str(error))
             self._status(f"DMX output not started: {error}")
         if self.buffer is not None:
             self.prefetcher = BufferPrefetcher(self.buffer, self.show_time)
@@ -322,24 +362,76 @@ class ShowOutputController(QObject):
         self._tests.clear()
         self._update_label()
 
+    # ================================================================ grand master and blackout
     def set_blackout(self, on: bool) -> None:
-        self.blackout = bool(on)
+        """Blackout on or off (the menu action, the transport bar button, or code): the next frame."""
+        on = bool(on)
+        changed = on != self.blackout
+        self.blackout = on
         if self.source is not None:
-            self.source.set_blackout(self.blackout)
-        if self.blackout_action.isChecked() != self.blackout:
-            self.blackout_action.setChecked(self.blackout)
+            self.source.set_blackout(on)
+        self._show_levels()
+        if changed:
+            self._levels_changed()
         self._update_label()
         self.poll()
 
     def set_grand_master(self, level: float) -> None:
-        self.grand_master = float(np.clip(level, 0.0, 1.0))
+        """The grand master, 0..1 (the menu presets, the transport bar slider, or code): the next frame."""
+        level = float(np.clip(level, 0.0, 1.0))
+        changed = level != self.grand_master
+        self.grand_master = level
         if self.source is not None:
-            self.source.set_grand_master(self.grand_master)
-        act = self.grand_master_actions.get(round(self.grand_master * 100))
-        if act is not None:
-            act.setChecked(True)
+            self.source.set_grand_master(level)
+        self._show_levels()
+        if changed:
+            self._levels_changed()
         self._update_label()
         self.poll()
+
+    def _show_levels(self) -> None:
+        """Make the menu actions and the transport bar show the levels (without echoing back)."""
+        if self.blackout_action.isChecked() != self.blackout:
+            with QSignalBlocker(self.blackout_action):
+                self.blackout_action.setChecked(self.blackout)
+        percent = self.grand_master * 100
+        preset = self.grand_master_actions.get(round(percent)) if abs(percent - round(percent)) < 1e-6 else None
+        for act in self.grand_master_actions.values():
+            if act.isChecked() != (act is preset):
+                act.setChecked(act is preset)
+        if self.bar is not None:
+            self.bar.set_blackout(self.blackout)
+            self.bar.set_grand_master(self.grand_master)
+
+    def _levels_changed(self) -> None:
+        if self.project is not None and not self._restoring:
+            self._save_timer.start()
+
+    def _save_levels(self) -> None:
+        project = self.project
+        if project is None or project.closed:
+            return
+        try:
+            project.set_meta(MASTER_META_KEY, repr(self.grand_master))
+            project.set_meta(BLACKOUT_META_KEY, "1" if self.blackout else "0")
+        except LumaError as exc:
+            self._status(f"The grand master and blackout could not be saved: {exc}")
+
+    def _restore_levels(self) -> None:
+        """The project's grand master and blackout (full and off when it never had them)."""
+        raw = self.project.get_meta(MASTER_META_KEY)
+        try:
+            level = float(raw) if raw is not None else 1.0
+        except ValueError:
+            level = 1.0
+        if not math.isfinite(level):
+            level = 1.0
+        self._restoring = True
+        try:
+            self.set_grand_master(level)
+            self.set_blackout(self.project.get_meta(BLACKOUT_META_KEY) == "1")
+        finally:
+            self._restoring = False
 
     # ================================================================ polling
     def stats(self) -> list[SenderStats]:
@@ -411,6 +503,25 @@ class ShowOutputController(QObject):
             self.state_label.setText(text)
             bad = "disconnected" in text or "none started" in text or "BLACKOUT" in text
             self.state_label.setStyleSheet("color: #e05050;" if bad else "")
+        if self.bar is not None:
+            self.bar.set_dmx_state(*self._dmx_state(stats))
+
+    def _dmx_state(self, stats: list[SenderStats] | None) -> tuple[str, str]:
+        """The transport bar's DMX dot: (state, what its tooltip says)."""
+        if self.manager is None:
+            return DMX_OFF, "DMX output is off (Playback > Send DMX)"
+        stats = self.stats() if stats is None else stats
+        if not stats:
+            why = "; ".join(self._start_errors) or "no output is enabled"
+            return DMX_ERROR, f"No DMX output started: {why}"
+        failed = [s for s in stats if s.state == DISCONNECTED]
+        if failed:
+            lines = [f"{self._name_of(s.url)}: disconnected - {s.message or 'no reason given'}" for s in failed]
+            return DMX_ERROR, f"{len(failed)} of {len(stats)} DMX output(s) failed:\n" + "\n".join(lines)
+        waiting = [s for s in stats if s.state != CONNECTED]
+        if waiting:
+            return DMX_CONNECTING, f"Connecting to {len(waiting)} of {len(stats)} DMX output(s)"
+        return DMX_OK, f"Sending DMX to {len(stats)} output{'s' if len(stats) != 1 else ''}"
 
     def _status(self, message: str) -> None:
         """Say something in the status bar (never a dialog: playback must go on)."""

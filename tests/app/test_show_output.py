@@ -4,16 +4,25 @@ The project gets the demo lighting rig and a ``file://`` output; playing for
 about a second must record exactly the show's DMX at the show times the
 senders read from the transport, the DMX monitor must show the frame at the
 playhead, and an unreachable USB interface must show up as disconnected
-without stopping playback or opening a dialog.
+without stopping playback or opening a dialog. The transport bar's grand
+master, Blackout and DMX controls drive an Art-Net output to a socket on
+127.0.0.1: the bytes received are the engine's, scaled as the engine defines.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.gui import stylesheet
 
 from core.lighting.buffer import CompositeBuffer
 from core.lighting.demo import add_demo_rig
@@ -23,6 +32,7 @@ from core.output.filerec import load_recording
 from core.output.source import ShowDmxSource
 
 MISSING_USB = "enttec-pro://NOSUCHSERIAL"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture
@@ -117,6 +127,10 @@ def test_unreachable_interface_is_disconnected_and_playback_goes_on(qtbot, windo
     qtbot.waitUntil(lambda: so.state_label.text() == "DMX: 2 outputs, 1 disconnected", timeout=5000)
     qtbot.waitUntil(lambda: any("USB Pro" in m and "disconnected" in m for m in so.messages), timeout=2000)
     assert "disconnected" in w.statusBar().currentMessage()
+    # the transport bar's DMX dot is red and says which output failed and why
+    qtbot.waitUntil(lambda: w.transport_bar.dmx_state() == "error", timeout=2000)
+    tip = w.transport_bar.dmx.toolTip()
+    assert "1 of 2" in tip and "USB Pro" in tip and "NOSUCHSERIAL" in tip
 
     dlg = so.open_outputs_dialog()
     assert dlg is not None and so.dialog is dlg
@@ -218,3 +232,194 @@ def test_output_that_comes_back_is_reported_connected_again(qtbot, window, tmp_p
     so.send_action.trigger()
     times, universes, data = load_recording(rec)
     assert len(times) > 0 and not dialogs(w) and not w.errors
+
+
+# ------------------------------------------------------------------ the transport bar's DMX controls
+
+
+@pytest.fixture
+def node():
+    """A UDP socket on 127.0.0.1 standing in for an Art-Net node."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def artdmx(packet: bytes) -> tuple[int, bytes]:
+    """(port-address, slots) of an ArtDmx packet, read by the spec's layout."""
+    assert packet[:8] == b"Art-Net\x00" and int.from_bytes(packet[8:10], "little") == 0x5000
+    length = int.from_bytes(packet[16:18], "big")
+    assert len(packet) == 18 + length
+    return packet[14] | packet[15] << 8, packet[18:]
+
+
+def drain(sock) -> list[bytes]:
+    """Every ArtDmx slot block waiting on the socket (port-address 0 = show universe 1)."""
+    out = []
+    while True:
+        try:
+            packet = sock.recv(2048)
+        except BlockingIOError:
+            return out
+        address, data = artdmx(packet)
+        assert address == 0
+        out.append(data)
+
+
+def receive_until(sock, want: bytes, timeout: float = 3.0) -> list[bytes]:
+    """Packets received (the event loop running) until one carries ``want``; fails after ``timeout``."""
+    got: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got += drain(sock)
+        if got and got[-1] == want:
+            return got
+        QApplication.processEvents()
+        time.sleep(0.005)
+    raise AssertionError(f"never received the expected frame ({len(got)} packets)")
+
+
+def intensity_channels(patch) -> list[int]:
+    """0-based slots of universe 1 that carry intensity: dimmer channels, and the colour of fixtures
+    without one (they dim through the engine's virtual dimmer)."""
+    out = []
+    for f in patch:
+        chans = patch.definition_of(f).mode_channels(f.mode)
+        roles = [c.role for c in chans]
+        dimmed = "dimmer" in roles
+        for i, role in enumerate(roles):
+            if role == "dimmer" or (not dimmed and role in ("red", "green", "blue")):
+                out.append(f.address - 1 + i)
+    return out
+
+
+def playback_action(w, text):
+    menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Playback")
+    return next(a for a in menu.actions() if a.text() == text)
+
+
+def test_transport_bar_grand_master_blackout_and_monitor_on_artnet(qtbot, window, node):
+    w = window
+    bar = w.transport_bar
+    port = node.getsockname()[1]
+    so = lighting_project(qtbot, w, [OutputConfig(f"artnet://127.0.0.1:{port}", name="loopback node")])
+    assert so.blackout_action.shortcut().toString() == "Ctrl+Shift+B" and "(Ctrl+Shift+B)" in bar.blackout.toolTip()
+    assert bar.dmx_state() == "off" and bar.grand_master() == 1.0 and not bar.blackout.isChecked()
+    w.seek(75)  # 3 s, stopped: the wash is up
+    t = so.show_time()
+    assert t == pytest.approx(3.0)
+    reference = CompositeBuffer(load_show(w.project))
+    full = bytes(ShowDmxSource(reference)(t)[1])
+    half = bytes(ShowDmxSource(reference, grand_master=0.5)(t)[1])
+    dark = bytes(ShowDmxSource(reference, grand_master=0.0)(t)[1])
+    lit = intensity_channels(so.show.patch)
+    assert len(set(full[i] for i in lit)) > 1 and half != full
+
+    so.send_action.trigger()
+    qtbot.waitUntil(lambda: bar.dmx_state() == "ok", timeout=3000)  # green: the sender runs, connected
+    assert "1 output" in bar.dmx.toolTip()
+    receive_until(node, full)
+
+    # grand master 50 % on the slider: the next frame is the engine's frame at 0.5 (stopped transport)
+    bar.master_slider.setValue(50)
+    got = receive_until(node, half)
+    assert set(got) <= {full, half}  # one frame already on its way at most; nothing in between
+    assert bar.master_readout.text() == "50 %" and so.grand_master == 0.5
+    assert so.grand_master_actions[50].isChecked() and "master 50%" in so.state_label.text()
+    h, f = np.frombuffer(half, np.uint8), np.frombuffer(full, np.uint8)
+    assert np.all(h <= f) and np.all(np.abs(h[lit].astype(int) - np.floor(f[lit] * 0.5 + 0.5)) <= 1)
+    bar.master_slider.setValue(63)  # between the menu presets: none is checked
+    assert not any(a.isChecked() for a in so.grand_master_actions.values())
+    bar.master_slider.setValue(50)
+    receive_until(node, half)
+
+    # Blackout on the transport bar: intensities to zero, the Playback menu action is checked too
+    bar.blackout.click()
+    got = receive_until(node, dark)
+    assert set(got) <= {half, dark}
+    assert all(dark[i] == 0 for i in lit) and dark != bytes(512)  # position and colour channels stay
+    blackout = playback_action(w, "Blackout")
+    assert blackout is so.blackout_action and blackout.isChecked() and "BLACKOUT" in so.state_label.text()
+
+    # the DMX button opens the monitor dock; it shows the bytes the node receives
+    bar.dmx.click()
+    assert so.dock.isVisible() and so.monitor_action.isChecked()
+    qtbot.waitUntil(lambda: so.monitor.values().tobytes() == dark, timeout=2000)
+
+    # screenshot (the app's style): master 50 %, blackout on, sending, monitor open
+    w.setStyleSheet(stylesheet())
+    qtbot.wait(50)
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert bar.grab().save(str(ARTIFACTS / "transport_bar.png"))
+    w.setStyleSheet("")
+
+    # Blackout off through the menu: the button unchecks, the 50 % frame comes back, the monitor follows
+    blackout.trigger()
+    assert not so.blackout and not bar.blackout.isChecked()
+    receive_until(node, half)
+    qtbot.waitUntil(lambda: so.monitor.values().tobytes() == half, timeout=2000)
+    # and closing the dock from the View menu unchecks the DMX button
+    so.monitor_action.trigger()
+    assert not so.dock.isVisible() and not bar.dmx.isChecked()
+
+    # live while playing (the chase at 20 s: frames change every tick): every frame sent is the engine's
+    # at its show time with the master then in force, and the node gets exactly what was sent
+    w.seek(500)
+    qtbot.wait(100)
+    drain(node)
+    ticks = []  # (sender clock, show time, bytes sent)
+    so.tick_listener = lambda sender, now, st, sent: ticks.append((now, st, sent.get(1)))
+    w.toggle_play()
+    qtbot.wait(400)
+    before = time.monotonic()
+    bar.blackout.click()
+    after = time.monotonic()
+    assert so.blackout_action.isChecked()
+    qtbot.wait(400)
+    w.toggle_play()
+    so.send_action.trigger()  # joins the sender: every tick is in
+    so.tick_listener = None
+    assert bar.dmx_state() == "off"
+    received = drain(node)
+    sent = [(now, st, d) for now, st, d in ticks if d is not None]
+    frames = [d for _, _, d in sent]
+    # (a packet sent just as the listener was set may be on one side only)
+    assert received in (frames, frames[1:]) or received[1:] == frames
+    half_src, dark_src = ShowDmxSource(reference, grand_master=0.5), ShowDmxSource(reference, grand_master=0.0)
+    early = [d == bytes(half_src(st)[1]) for now, st, d in sent if now < before]
+    late = [d == bytes(dark_src(st)[1]) for now, st, d in sent if now > after]
+    assert len(early) > 8 and all(early) and len(late) > 8 and all(late)
+    assert all(d in (bytes(half_src(st)[1]), bytes(dark_src(st)[1])) for _, st, d in sent)
+    assert len(set(frames)) > 10 and sent[-1][1] - sent[0][1] > 0.6  # the show moved on while it went dark
+    assert not dialogs(w) and not w.errors
+
+
+def test_grand_master_and_blackout_are_kept_with_the_project(qtbot, window, tmp_path):
+    w = window
+    bar = w.transport_bar
+    so = lighting_project(qtbot, w, [])
+    so.grand_master_actions[25].trigger()  # the menu preset moves the slider
+    assert bar.master_slider.value() == 25 and bar.master_readout.text() == "25 %"
+    bar.master_slider.setValue(40)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    # the Blackout shortcut (the menu action's) latches the transport bar button
+    QTest.keyClick(w, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert bar.blackout.isChecked() and so.source.blackout and so.source.grand_master == 0.4
+    qtbot.waitUntil(lambda: w.project.get_meta("dmx_blackout") == "1", timeout=2000)
+    assert float(w.project.get_meta("dmx_grand_master")) == 0.4
+    bar.master_slider.setValue(35)  # closed before the delayed save: still kept
+    path = w.project.path
+    w.close_project()
+    assert w.new_project(tmp_path / "proj" / "other.luma")  # another project: its own (default) levels
+    assert bar.grand_master() == 1.0 and not bar.blackout.isChecked() and not so.blackout_action.isChecked()
+    assert w.open_project(path)
+    qtbot.waitUntil(lambda: so.source is not None, timeout=5000)
+    assert bar.grand_master() == 0.35 and bar.blackout.isChecked() and so.blackout_action.isChecked()
+    assert so.source.grand_master == 0.35 and so.source.blackout
+    assert not so.grand_master_actions[25].isChecked()
+    bar.blackout.click()
+    assert not so.blackout and not so.source.blackout and not so.blackout_action.isChecked()
