@@ -44,6 +44,9 @@ def create_application(argv: list[str] | None = None):
         app.setWindowIcon(QIcon(str(icon)))
     app.setStyle("Fusion")
     app.setStyleSheet(stylesheet())
+    from app import gc_guard
+
+    gc_guard.install(app)  # garbage with Qt objects is only ever collected on this thread
     return app
 
 
