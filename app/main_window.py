@@ -22,6 +22,7 @@ from app.effects import EffectsController
 from app.render_ui import RenderController
 from app.patch_ui import PatchController
 from app.pattern_editor import PatternEditorController
+from app.lighting_lanes import LightingLanesController
 from app.stage_ui import StageController
 from app.tracking import TrackingController
 from core.errors import LumaError
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.patch_ui = PatchController(self)  # Lighting > Patch: fixture library and patch table
         self.stage_ui = StageController(self)  # Lighting > Stage View: the rig at the playhead
         self.pattern_editor = PatternEditorController(self)  # Lighting > Edit Pattern: node view
+        self.lighting_lanes = LightingLanesController(self)  # lighting lanes on the timeline, patterns, opacity curves
 
         self._build_menus()
         self._connect()
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
         self.stage_ui.install(self)
         self.stage_ui.connect_patch(self.patch_ui)
         self.pattern_editor.install(self)
+        self.lighting_lanes.install(self)
 
     def _connect(self) -> None:
         self.bin.filesDropped.connect(self.import_files)
@@ -259,6 +262,7 @@ class MainWindow(QMainWindow):
         self.patch_ui.project_opened()
         self.stage_ui.project_opened()
         self.pattern_editor.project_opened()
+        self.lighting_lanes.project_opened()
         missing = media_store.missing_media(project)
         if missing:
             names = ", ".join(m.name for m in missing[:5])
@@ -300,6 +304,7 @@ class MainWindow(QMainWindow):
         self.patch_ui.project_closing()
         self.stage_ui.project_closing()
         self.pattern_editor.project_closing()
+        self.lighting_lanes.project_closing()
         self._stop_playback()
         if self.project is not None:
             self.project.close()
@@ -501,8 +506,14 @@ class MainWindow(QMainWindow):
             self._edit(edit.delete_clips, list(clip_ids))
 
     def delete_selected(self) -> None:
-        if not self.editing.delete_selected():  # a selected marker or transition goes first
-            self._on_delete(self.timeline_view.selected_clip_ids())
+        if self.editing.delete_selected():  # a selected marker or transition goes first
+            return
+        lanes = self.lighting_lanes.lanes
+        layer = lanes.selected_layer() if lanes is not None else None
+        if layer is not None:  # then a selected lighting block
+            self.lighting_lanes.remove_layers([layer])
+            return
+        self._on_delete(self.timeline_view.selected_clip_ids())
 
     def split_at_playhead(self) -> None:
         if self.timeline is None:

@@ -153,6 +153,7 @@ class TimelineView(TimelineInteraction, TimelineMarks, QGraphicsView):
         self._thumbs: dict[int, QPixmap | None] = {}
         self._peaks: dict[int, np.ndarray | None] = {}
         self._overlay = Overlay(self.pal)
+        self.lighting = None  # widgets.timeline.lanes.LightingLanes (below the audio tracks) once attached
 
         self._playhead = QGraphicsLineItem()
         self._playhead.setPen(self.pal.playhead_pen)
@@ -490,7 +491,7 @@ class TimelineView(TimelineInteraction, TimelineMarks, QGraphicsView):
         vw = max(1, self.viewport().width())
         frames = max(self._tl.duration, self._tl.playhead + 1) if self._tl is not None else 0
         width = max(vw, self.pal.header_width + frames * self._ppf + max(200.0, vw * 0.5))
-        height = self._rows.bottom + 24
+        height = (self._rows.bottom if self.lighting is None else max(self._rows.bottom, self.lighting.bottom())) + 24
         self.setSceneRect(QRectF(0, 0, math.ceil(width), math.ceil(height)))
         self._playhead.setLine(QLineF(0, 0, 0, max(height, self.viewport().height() + 1.0)))
 
@@ -538,6 +539,8 @@ class TimelineView(TimelineInteraction, TimelineMarks, QGraphicsView):
         if rows.divider_height:
             painter.fillRect(QRectF(left, rows.divider_y, width, rows.divider_height), pal.divider)
         draw_grid(self, painter, rect)
+        if self.lighting is not None:
+            self.lighting.paint_scene(painter, rect)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         pal = self.pal
@@ -564,4 +567,6 @@ class TimelineView(TimelineInteraction, TimelineMarks, QGraphicsView):
         painter.save()
         painter.translate(off)
         self._overlay.draw(painter, ruler, header, playhead_x)
+        if header is not None and self.lighting is not None:
+            self.lighting.paint_headers(painter)
         painter.restore()
