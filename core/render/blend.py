@@ -142,9 +142,10 @@ def mix(a: Layer | None, b: Layer | None, w, width: int, height: int) -> Layer |
         k = warr if b is not None else 1.0 - warr
         return Layer(only.rgb, only.alpha_array() * k, only.box, 1.0, dict(only.meta))
     box = union(a.box, b.box)
-    if scalar and a.box == b.box and a.opaque and b.opaque:
-        w = np.float32(w)
-        return Layer(a.rgb + (b.rgb - a.rgb) * w, None, box, 1.0, dict(b.meta))
+    if scalar and a.box == b.box and a.opaque and b.opaque:  # one pass (cv2: multi-threaded)
+        w = float(w)
+        rgb = cv2.addWeighted(np.ascontiguousarray(a.rgb), 1.0 - w, np.ascontiguousarray(b.rgb), w, 0.0)
+        return Layer(rgb, None, box, 1.0, dict(b.meta))
     ra, aa = a.expanded(box)
     rb, ab = b.expanded(box)
     if scalar:

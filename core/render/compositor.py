@@ -30,7 +30,17 @@ A frame, bottom track to top, over a black background:
 A track whose layer is opaque over the whole frame with normal blending
 hides everything below it: those tracks are not decoded. A frame that is one
 such axis-aligned picture (the common case: one clip, no transform, no
-filters) is produced straight in 8 bits - a resize and nothing more.
+filters) is produced straight in 8 bits - a resize and nothing more; when
+that picture fills the frame with normal blending and every filter on the
+way (clip, track, sequence) is a per-channel curve (core.render.filters:
+*pointwise*), the curves are one 8-bit table (``cv2.LUT``) too.
+
+Speed: a clip's 8-bit picture becomes float32 through a 256-entry table
+that also applies the pointwise filters at the start of its stack (and, when
+the clip is alone on its track and its whole stack is pointwise, those at the
+start of the track's stack): one pass instead of a conversion and a pass per
+filter, with the values the filters give per pixel. A full-frame opaque
+normal layer at the bottom becomes the canvas itself (no copy).
 
 Colour handling
 ---------------
@@ -116,9 +126,12 @@ class _TrackPlan:
 class _ReaderPool:
     """FrameReaders per media (at most ``per_media`` each, ``max_readers`` in all, LRU)."""
 
-    def __init__(self, project, preview_height: int | None, max_readers: int = 8, per_media: int = 2):
+    def __init__(self, project, preview_height: int | None, max_readers: int = 8, per_media: int = 2,
+                 thread_type: str = "AUTO", cache_frames: int | None = None):
         self.project = project
         self.preview_height = preview_height
+        self.thread_type = thread_type
+        self.cache_frames = cache_frames
         self.max_readers = max(1, int(max_readers))
         self.per_media = max(1, int(per_media))
         self._entries: OrderedDict[tuple[int, str, int], list] = OrderedDict()  # key -> [reader, last index]
@@ -140,7 +153,10 @@ class _ReaderPool:
         return path
 
     def _open(self, media_id: int, path: Path) -> list:
-        reader = FrameReader(path)
+        if self.cache_frames is None:
+            reader = FrameReader(path, thread_type=self.thread_type)
+        else:
+            reader = FrameReader(path, cache_size=self.cache_frames, thread_type=self.thread_type)
         self._serial += 1
         entry = [reader, None]
         self._entries[(media_id, str(path), self._serial)] = entry
@@ -205,27 +221,37 @@ class _ReaderPool:
         self._sizes.clear()
 
 
-def _to_float(u8: np.ndarray) -> np.ndarray:
-    return np.multiply(u8, np.float32(1.0 / 255.0), dtype=np.float32)
-
-
-def _to_uint8(rgb: np.ndarray) -> np.ndarray:
-    np.clip(rgb, 0.0, 1.0, out=rgb)
-    return cv2.convertScaleAbs(rgb, alpha=255.0)
+def _to_uint8(rgb: np.ndarray, gain: np.ndarray | None = None) -> np.ndarray:
+    """float32 0..1 (times ``gain`` when given) -> uint8: rounded to nearest, values outside
+    0..1 clipped (NaN: 0). One pass (OpenCV's saturating conversion)."""
+    rgb = np.ascontiguousarray(rgb, np.float32)
+    if gain is not None:
+        return cv2.multiply(rgb, gain, scale=255.0, dtype=cv2.CV_8U)
+    return cv2.addWeighted(rgb, 255.0, rgb, 0.0, 0.0, dtype=cv2.CV_8U)
 
 
 class Compositor:
-    """Renders frames of a timeline. Thread-safe (one frame at a time). See the module docstring."""
+    """Renders frames of a timeline. Thread-safe (one frame at a time). See the module docstring.
+
+    ``decoder_threads``: the decoders' threading (PyAV ``thread_type``: "AUTO", "FRAME", "SLICE",
+    "NONE"); a render worker that shares the CPU with other workers may decode on one thread.
+    ``cache_frames``: decoded pictures each reader keeps (None: FrameReader's default, for
+    scrubbing); a render that reads forward needs a few (less memory, fewer fresh pages).
+    ``read_ahead``: after decoding a source frame, decode the next ones of that reader in its
+    background thread (a render that goes forward frame by frame; 0: no)."""
 
     def __init__(self, timeline: Timeline, size: tuple[int, int] | None = None, preview_height: int | None = None,
-                 max_readers: int = 8):
+                 max_readers: int = 8, decoder_threads: str = "AUTO", cache_frames: int | None = None,
+                 read_ahead: int = 0):
         self.timeline = timeline
-        self._size = (int(size[0]), int(size[1])) if size is not None else None
-        if self._size is not None and (self._size[0] <= 0 or self._size[1] <= 0):
-            raise LumaError(f"output size {self._size[0]}x{self._size[1]} is not valid")
-        self.preview_height = int(preview_height) if preview_height else None
-        self._readers = _ReaderPool(timeline.project, self.preview_height, max_readers)
         self._lock = threading.RLock()
+        self.set_output_size(size)
+        self.preview_height = int(preview_height) if preview_height else None
+        self.decoder_threads = decoder_threads
+        self.cache_frames = cache_frames
+        self.read_ahead = max(0, int(read_ahead))
+        self._readers = _ReaderPool(timeline.project, self.preview_height, max_readers, thread_type=decoder_threads,
+                                    cache_frames=cache_frames)
         self._media: dict[int, tuple[str, Fraction, int, int]] = {}
         self._owns_project = False
         #: media id -> last error decoding it (shown by the GUI); cleared when it decodes again
@@ -234,7 +260,8 @@ class Compositor:
     # ------------------------------------------------------------ construction
     @classmethod
     def open(cls, project_path, sequence_id: int, size: tuple[int, int] | None = None,
-             preview_height: int | None = None) -> "Compositor":
+             preview_height: int | None = None, decoder_threads: str = "AUTO",
+             cache_frames: int | None = None, read_ahead: int = 0) -> "Compositor":
         """A compositor with its own project connection and Timeline (for render worker processes).
 
         The project is only read; :meth:`close` closes it."""
@@ -246,14 +273,15 @@ class Compositor:
         except BaseException:
             project.close()
             raise
-        comp = cls(tl, size=size, preview_height=preview_height)
+        comp = cls(tl, size=size, preview_height=preview_height, decoder_threads=decoder_threads,
+                   cache_frames=cache_frames, read_ahead=read_ahead)
         comp._owns_project = True
         return comp
 
     def __reduce__(self):
         # pickled into a worker process: reopen the project there
         return (Compositor.open, (str(self.timeline.project.path), self.timeline.sequence_id, self._size,
-                                  self.preview_height))
+                                  self.preview_height, self.decoder_threads, self.cache_frames, self.read_ahead))
 
     # ------------------------------------------------------------ sizes
     @property
@@ -266,6 +294,14 @@ class Compositor:
             w = max(2, round(seq.width * h / seq.height / 2) * 2)
             return w, h
         return seq.width, seq.height
+
+    def set_output_size(self, size: tuple[int, int] | None) -> None:
+        """Draw at ``size`` (w, h) from now on (None: the sequence size or the preview height)."""
+        size = (int(size[0]), int(size[1])) if size is not None else None
+        if size is not None and (size[0] <= 0 or size[1] <= 0):
+            raise LumaError(f"output size {size[0]}x{size[1]} is not valid")
+        with self._lock:
+            self._size = size
 
     def _units(self) -> tuple[float, float]:
         """Output pixels per sequence pixel (x, y)."""
@@ -429,6 +465,8 @@ class Compositor:
         try:
             reader = self._readers.get(cp.media_id, cp.index)
             rgb = reader.frame(cp.index)
+            if self.read_ahead and not cp.still:
+                reader.read_ahead(cp.index + 1, self.read_ahead)  # decodes on while this frame composites
         except MediaError as exc:
             self.errors[cp.media_id] = str(exc)
             return None
@@ -447,66 +485,93 @@ class Compositor:
         ux, uy = self._units()
         return filt.FilterContext(frame, f, math.sqrt(ux * uy), self.timeline.project.folder, salt)
 
-    def _clip_layer(self, cp: _ClipPlan, tp: _TrackPlan, f: int) -> Layer | None:
+    def _track_ctx(self, tp: _TrackPlan, f: int) -> filt.FilterContext:
+        return self._filter_ctx(f, f, 1_000_003 * tp.track.id)
+
+    def _clip_layer(self, cp: _ClipPlan, tp: _TrackPlan, f: int, fuse_track: bool = False) -> tuple[Layer | None, int]:
+        """The clip's layer, and how many of the track's filters it already applied: with
+        ``fuse_track`` (the clip is the track's only picture) the track's leading pointwise
+        filters go into the clip's 8-bit -> float table when the clip's whole stack is pointwise."""
         if cp.opacity <= 0.0 and tp.transition is None:
-            return None
+            return None, 0
         src = self._decode(cp)
         if src is None:
-            return None
+            return None, 0
         pl = self._placed(cp, tp, src)
         if pl.box is None:
-            return None
+            return None, 0
         colour, alpha, box = warp(src, pl)
-        rgb = _to_float(colour)
-        if cp.filters:
-            rgb = filt.apply_stack(rgb, cp.filters, self._filter_ctx(cp.local, f, cp.clip.id))
-        return Layer(rgb, alpha, box, cp.opacity)
+        ctx = self._filter_ctx(cp.local, f, cp.clip.id)
+        n_clip = filt.pointwise_count(cp.filters)
+        stages = [(cp.filters, ctx, n_clip)] if n_clip else []
+        n_track = 0
+        if fuse_track and n_clip == len(cp.filters):
+            n_track = filt.pointwise_count(tp.filters)
+            if n_track:
+                stages.append((tp.filters, self._track_ctx(tp, f), n_track))
+        rgb = filt.apply_u8_table(colour, filt.u8_table(stages))
+        if n_clip < len(cp.filters):
+            rgb = filt.apply_stack(rgb, cp.filters, ctx, start=n_clip)
+        return Layer(rgb, alpha, box, cp.opacity), n_track
 
     def _fast(self, plans: list[_TrackPlan], f: int) -> np.ndarray | None:
-        """The 8-bit frame when it is a single axis-aligned opaque picture over black, else None."""
-        if filt.active(self.timeline.sequence.properties.get("filters")):
-            return None
+        """The 8-bit frame when it is a single axis-aligned opaque picture over black (with only
+        per-channel curves as filters when it fills the frame), else None."""
+        sfilters = filt.active(self.timeline.sequence.properties.get("filters"))
         live = [tp for tp in plans if not tp.occluded]
+        w, h = self.output_size
         if len(live) != 1:
-            return None if live else np.zeros((self.output_size[1], self.output_size[0], 3), np.uint8)
+            return None if live or sfilters else np.zeros((h, w, 3), np.uint8)
         tp = live[0]
-        if tp.transition is not None or tp.filters or tp.blend not in ("normal", "add", "screen"):
-            return None
         cp = tp.clips[0]
-        if cp.filters or cp.opacity < 1.0:
+        if tp.transition is not None or cp.opacity < 1.0:
+            return None
+        counts = [filt.pointwise_count(x) for x in (cp.filters, tp.filters, sfilters)]
+        if counts != [len(cp.filters), len(tp.filters), len(sfilters)]:
+            return None
+        curves = bool(cp.filters or tp.filters or sfilters)
+        if tp.blend not in (("normal",) if curves else ("normal", "add", "screen")):
             return None
         src = self._decode(cp)
-        w, h = self.output_size
-        if src is None:
-            return np.zeros((h, w, 3), np.uint8)
-        pl = self._placed(cp, tp, src)
-        if pl.box is None:
-            return np.zeros((h, w, 3), np.uint8)
+        pl = self._placed(cp, tp, src) if src is not None else None
+        if pl is None or pl.box is None:
+            return None if curves else np.zeros((h, w, 3), np.uint8)
         if pl.rect is None:
             return None
         colour, _, (x0, y0, x1, y1) = warp(src, pl)
+        if curves:
+            if (x0, y0, x1, y1) != (0, 0, w, h):
+                return None  # the sequence's curves apply to the black around the picture too
+            stages = [(cp.filters, self._filter_ctx(cp.local, f, cp.clip.id), counts[0]),
+                      (tp.filters, self._track_ctx(tp, f), counts[1]), (sfilters, self._filter_ctx(f, f, 0), counts[2])]
+            table = _to_uint8(filt.u8_table([st for st in stages if st[2]]))
+            return filt.apply_u8_table(colour, table)
         if (x0, y0, x1, y1) == (0, 0, w, h):
             return colour  # may be the decoder's (read-only) picture itself
         out = np.zeros((h, w, 3), np.uint8)
         out[y0:y1, x0:x1] = colour
         return out
 
-    def _render(self, plans: list[_TrackPlan], f: int) -> np.ndarray:
+    def _render(self, plans: list[_TrackPlan], f: int,
+                defer_gain: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """The float canvas, and with ``defer_gain`` the gain of a last sequence filter that is one
+        (vignette) not applied yet (see :func:`core.render.filters.last_gain`), else None."""
         w, h = self.output_size
         canvas: np.ndarray | None = None
         for tp in plans:
             if tp.occluded:
                 continue
+            fused = 0
             if tp.transition is None:
-                layer = self._clip_layer(tp.clips[0], tp, f)
+                layer, fused = self._clip_layer(tp.clips[0], tp, f, fuse_track=True)
             else:
                 ca, cb = tp.clips
-                la, lb = self._clip_layer(ca, tp, f), self._clip_layer(cb, tp, f)
+                la, lb = self._clip_layer(ca, tp, f)[0], self._clip_layer(cb, tp, f)[0]
                 layer = trans.combine(tp.transition.kind, la, lb, tp.progress, tp.transition.parameters, w, h)
             if layer is None:
                 continue
-            if tp.filters:
-                layer.rgb = filt.apply_stack(layer.rgb, tp.filters, self._filter_ctx(f, f, 1_000_003 * tp.track.id))
+            if len(tp.filters) > fused:
+                layer.rgb = filt.apply_stack(layer.rgb, tp.filters, self._track_ctx(tp, f), start=fused)
             if canvas is None:
                 if layer.covers(w, h) and layer.opaque and tp.blend == "normal":
                     canvas = np.ascontiguousarray(layer.rgb)
@@ -518,15 +583,18 @@ class Compositor:
         if canvas is None:
             canvas = np.zeros((h, w, 3), np.float32)
         sfilters = filt.active(self.timeline.sequence.properties.get("filters"))
+        gain = None
         if sfilters:
-            canvas = filt.apply_stack(canvas, sfilters, self._filter_ctx(f, f, 0))
-        return canvas
+            ctx = self._filter_ctx(f, f, 0)
+            stop, gain = filt.last_gain(sfilters, ctx, h, w) if defer_gain else (len(sfilters), None)
+            canvas = filt.apply_stack(canvas, sfilters, ctx, stop=stop)
+        return canvas, gain
 
     def frame_float(self, f: int) -> np.ndarray:
         """float32 H x W x 3 picture at sequence frame ``f``, sRGB-encoded, clipped to 0..1."""
         with self._lock:
-            out = self._render(self._plan(int(f), self._safe_size), int(f))
-        return np.clip(out, 0.0, 1.0, out=out if out.flags.writeable else None)
+            out, _ = self._render(self._plan(int(f), self._safe_size), int(f))
+        return filt.clip01(out, out=out if out.flags.writeable and out.flags.c_contiguous else None)
 
     def frame(self, f: int) -> np.ndarray:
         """uint8 H x W x 3 RGB picture at sequence frame ``f`` (black where there is nothing).
@@ -537,7 +605,7 @@ class Compositor:
             fast = self._fast(plans, int(f))
             if fast is not None:
                 return fast
-            return _to_uint8(self._render(plans, int(f)))
+            return _to_uint8(*self._render(plans, int(f), defer_gain=True))
 
     def _safe_size(self, media_id: int) -> tuple[int, int]:
         try:

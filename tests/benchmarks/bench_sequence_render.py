@@ -14,7 +14,9 @@ Measured in the same run (numbers printed, no timed asserts):
 * for ``preview_720p`` and ``social_1080p``: the render's frames/s (1 worker,
   in this process, no cache) and the ratio against a **reference**: a plain
   PyAV decode -> scale -> encode of clip C (one 1080p stream) with the same
-  encoder settings (codec, options, threads, GOP) — goal >= 0.5;
+  encoder settings (codec, options, threads, GOP) — goal >= 0.5; and both
+  one's CPU time per frame (this process, all its threads: less noisy than
+  the wall clock on a shared machine);
 * the chunked speed-up: ``preview_720p`` with 2 worker processes against 1
   (goal >= 1.6x on 2 cores), best of two runs each, and the CPU time per
   frame summed over the rendering processes (what chunking costs in work:
@@ -84,13 +86,14 @@ def build(folder: Path) -> Path:
     return path
 
 
-def reference(media: Path, out: Path, profile_name: str) -> float:
-    """Frames/s of a plain decode -> scale -> encode of ``media`` with the profile's encoder settings."""
+def reference(media: Path, out: Path, profile_name: str) -> tuple[float, float]:
+    """(frames/s, CPU seconds per frame) of a plain decode -> scale -> encode of ``media`` with the
+    profile's encoder settings."""
     prof = get_profile(profile_name)
     rate = Fraction(RATE)
     size = prof.sequence_size(W, H)
     gop = prof.gop_frames(rate)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n = 0
     with av.open(str(media)) as src, av.open(str(out), "w") as dst:
         vin = src.streams.video[0]
@@ -107,7 +110,7 @@ def reference(media: Path, out: Path, profile_name: str) -> float:
             dst.mux(vs.encode(f))
             n += 1
         dst.mux(vs.encode(None))
-    return n / (time.perf_counter() - t0)
+    return n / (time.perf_counter() - t0), (time.process_time() - c0) / n
 
 
 def timed_render(project: Path, out: Path, profile: str, workers: int, runs: int = 1) -> tuple[float, float]:
@@ -134,10 +137,12 @@ def main() -> None:
         print(f"media and project built in {time.perf_counter() - t0:.1f} s: {FRAMES} frames 1080p25, "
               "3 video tracks, a crossfade, 3 filters")
         for name in ("preview_720p", "social_1080p"):
-            ref = reference(folder / "c.mp4", folder / f"ref_{name}.mp4", name)
-            fps, _ = timed_render(project, folder / f"{name}.mp4", name, workers=1)
+            ref, ref_cpu = reference(folder / "c.mp4", folder / f"ref_{name}.mp4", name)
+            fps, cpu = timed_render(project, folder / f"{name}.mp4", name, workers=1)
             print(f"{name:14s} render {fps:6.1f} frames/s   reference decode->encode {ref:6.1f} frames/s   "
                   f"ratio {fps / ref:.2f} (goal >= 0.5)")
+            print(f"{'':14s} CPU per frame: render {cpu * 1000:.0f} ms, reference {ref_cpu * 1000:.0f} ms "
+                  f"(ratio {ref_cpu / cpu:.2f})")
         one, cpu1 = timed_render(project, folder / "w1.mp4", "preview_720p", workers=1, runs=2)
         two, cpu2 = timed_render(project, folder / "w2.mp4", "preview_720p", workers=2, runs=2)
         print(f"preview_720p   1 worker {one:6.1f} frames/s, 2 workers {two:6.1f} frames/s (best of 2): "

@@ -299,3 +299,50 @@ def test_open_in_a_worker_and_pickle(tmp_path, small_clip):
         c.close()
     assert there.timeline.project.closed
     s.close()
+
+
+def test_curves_on_one_full_frame_picture_match_the_float_filters(tmp_path):
+    """Clip, track and sequence curves on one full-frame picture (an 8-bit table), and with a
+    half-transparent picture above (the float pipeline): the filters' own values."""
+    from core.render import filters as F
+
+    s = Scene(tmp_path, size=(W, H))
+    src = np.random.default_rng(5).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    clip_f = [{"type": "gamma", "params": {"gamma": 1.4}}]
+    track_f = [{"type": "contrast", "params": {"amount": 1.3}}]
+    seq_f = [{"type": "levels", "params": {"in_black": 0.1, "out_white": 0.9}}]
+    s.clip(s.still(src), 0, 0, 10, filters=clip_f)
+    s.track_props(0, filters=track_f)
+    s.sequence_filters(seq_f)
+    ctx = F.FilterContext(0, 0)
+    want = F.apply_stack(F.apply_stack(F.apply_stack(F.to_float(src), clip_f, ctx), track_f, ctx), seq_f, ctx)
+    want8 = np.round(np.clip(want, 0, 1) * 255)
+    comp = s.compositor()
+    fast = comp.frame(3)
+    assert np.abs(fast - want8).max() <= 1
+    assert np.abs(comp.frame_float(3) - np.clip(want, 0, 1)).max() < 1e-5
+    # a picture above: composited in float; the lower layer still has its curves
+    s.clip(s.solid((200, 30, 30)), 1, 0, 10, opacity=0.5, scale=0.5)
+    mixed = comp.frame(3).astype(int)
+    assert np.abs(mixed[:20] - want8[:20]).max() <= 1  # above the small picture: unchanged
+    assert np.abs(mixed[60, 80] - want8[60, 80]).max() > 10  # under it: mixed
+    comp.close()
+    s.close()
+
+
+def test_resize_is_close_to_area_averaging():
+    from core.render.transform import halve, resize
+
+    img = cv2.GaussianBlur(np.random.default_rng(6).integers(0, 256, (240, 320, 3), dtype=np.uint8), (0, 0), 1.5)
+    half = halve(img, 150, 100)  # halved once: 160 x 120, still more than the target
+    assert half.shape == (120, 160, 3)
+    blocks = img.astype(np.float64).reshape(120, 2, 160, 2, 3).mean(axis=(1, 3))
+    assert np.abs(half - blocks).max() <= 0.5 + 1e-9  # exact 2 x 2 averages (rounded)
+    assert resize(img, 320, 240) is img
+    for w, h in ((213, 160), (120, 90), (64, 48), (400, 300)):
+        got = resize(img, w, h).astype(np.float64)
+        interp = cv2.INTER_AREA if w < 320 else cv2.INTER_LINEAR
+        want = cv2.resize(img, (w, h), interpolation=interp).astype(np.float64)
+        assert got.shape == (h, w, 3)
+        psnr = 10 * np.log10(255 ** 2 / max(np.mean((got - want) ** 2), 1e-12))
+        assert psnr > 38, (w, h, psnr)

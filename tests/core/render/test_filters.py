@@ -181,3 +181,41 @@ def test_clip_filters_in_a_composite_count_clip_frames(tmp_path):
     assert plan[0]["filters"] == [{"type": "exposure", "params": {"stops": 0.5}}]
     comp.close()
     s.close()
+
+
+CURVES = [{"type": "exposure", "params": {"stops": 0.7}},
+          {"type": "contrast", "params": {"amount": 1.4, "pivot": 0.45}},
+          {"type": "temperature", "params": {"temperature": 0.5, "tint": -0.2}},
+          {"type": "gamma", "params": {"gamma": 1.3}},
+          {"type": "levels", "params": {"in_black": 0.05, "in_white": 0.9, "gamma": 0.8, "out_black": 0.1}}]
+
+
+def test_pointwise_filters_as_an_8bit_table_give_the_per_pixel_values():
+    u8 = np.random.default_rng(3).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    stack = CURVES + [{"type": "saturation", "params": {"amount": 0.5}}, {"type": "contrast", "params": {}}]
+    assert F.pointwise_count(stack) == len(CURVES)  # up to the first filter that mixes channels
+    ctx = FilterContext(0, 0)
+    want = F.apply_stack(F.to_float(u8), CURVES, ctx)
+    table = F.u8_table([(stack, ctx, len(CURVES))])
+    assert table.shape == (1, 256, 3)  # temperature: a curve per channel
+    got = F.apply_u8_table(u8, table)
+    assert got.dtype == np.float32 and np.abs(got - want).max() < 1e-5
+    assert np.abs(want - F.to_float(u8)).max() > 0.1  # the curves do something
+    # one curve for all channels: a 1 x 256 table; the rest of a stack runs after it
+    mono = F.u8_table([(CURVES[:2], ctx, 2)])
+    assert mono.shape == (1, 256)
+    rest = F.apply_stack(F.apply_u8_table(u8, F.u8_table([(stack, ctx, 2)])), stack, ctx, start=2)
+    assert np.abs(rest - F.apply_stack(F.to_float(u8), stack, ctx)).max() < 1e-5
+    assert np.array_equal(F.to_float(u8), np.multiply(u8, np.float32(1 / 255), dtype=np.float32))
+
+
+def test_vignette_gain_is_cached_and_is_the_filter():
+    x = np.random.default_rng(4).uniform(0, 1, (60, 80, 3)).astype(np.float32)
+    stack = [{"type": "contrast", "params": {"amount": 1.2}}, {"type": "vignette", "params": {"amount": 0.5}}]
+    n, gain = F.last_gain(stack, CTX, 60, 80)
+    assert n == 1 and gain.shape == (60, 80, 3) and not gain.flags.writeable
+    assert F.last_gain(stack, CTX, 60, 80)[1] is gain  # the mask is computed once per size and params
+    split = F.apply_stack(x.copy(), stack, CTX, stop=n) * gain
+    assert np.allclose(split, F.apply_stack(x.copy(), stack, CTX), atol=1e-6)
+    assert F.last_gain(stack[:1], CTX, 60, 80) == (1, None)  # not a gain
+    assert F.last_gain([{"type": "vignette", "params": {"amount": 0}}], CTX, 60, 80) == (0, None)  # no-op

@@ -105,11 +105,26 @@ def decode_sound(path: Path) -> tuple[np.ndarray, int]:
 
 
 def reference(project: Path, frames, size) -> list[np.ndarray]:
-    with Compositor.open(project, 1) as comp:
-        return [scale_frame(comp.frame(f), size).copy() for f in frames]
+    """What a render at ``size`` shows: the compositor's pictures at that size (see the module doc
+    of core.render.sequence_render)."""
+    with Compositor.open(project, 1, size=size) as comp:
+        return [comp.frame(f).copy() for f in frames]
 
 
 CHECK = [0, 5, 9, 12, 14, 20, 24]  # plain, under V2, in the crossfade, after it
+
+
+@pytest.mark.parametrize("size", [(80, 60), (120, 90)])
+def test_output_size_composite_looks_like_the_scaled_sequence(project, size):
+    """A render composites at its output size (positions, blur and filter sizes scale with it):
+    the picture is the sequence's full-size picture scaled down, up to resampling."""
+    small = reference(project, CHECK, size)
+    full = reference(project, CHECK, SIZE)
+    for f, got, big in zip(CHECK, small, full):
+        want = scale_frame(big, size)
+        assert got.shape == (size[1], size[0], 3)
+        assert psnr(got, want) >= 30.0, (f, size, psnr(got, want))
+        assert np.abs(got.astype(int) - want).mean() < 3, (f, size)
 
 
 @pytest.mark.parametrize("name, codec, pix_fmt, vprofile, audio, frames", [
