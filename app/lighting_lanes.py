@@ -20,14 +20,14 @@ The main window creates it with ``LightingLanesController(window)``, calls
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
 from PySide6.QtWidgets import QDockWidget, QMenu
 
+from app.project_follower import ProjectFollower, lighting_menu
 from core.audio.tempo import project_tempo_map
 from core.errors import LumaError
 from core.lighting import layer_edit
@@ -38,8 +38,6 @@ from widgets.curve_editor import CurveEditor
 from widgets.timeline.lane_layout import LaneBlock
 from widgets.timeline.lanes import RESTACK_ITEMS, LightingLanes
 from widgets.timeline.pattern_list import PatternList
-
-log = logging.getLogger(__name__)
 
 
 class LayerEditCommand(QUndoCommand):
@@ -60,12 +58,9 @@ class LayerEditCommand(QUndoCommand):
         self.controller.write(layer_edit.revert, self.project, self.edit)
 
 
-class LightingLanesController(QObject):
-    _projectChanged = Signal(str)  # project.changed, moved onto the GUI thread
-
+class LightingLanesController(ProjectFollower):
     def __init__(self, window=None):
         super().__init__(window)
-        self.window = window
         self.lanes: LightingLanes | None = None
         self.patterns = PatternList()
         self.patterns.setObjectName("patternList")
@@ -74,9 +69,7 @@ class LightingLanesController(QObject):
         self.curve_dock: QDockWidget | None = None
         self.actions: dict[str, QAction] = {}
         self.curve_layer: int | None = None  # the layer the curve editor shows
-        self._project = None
         self._stored: tuple | None = None  # what the lanes show, as read from the project
-        self._projectChanged.connect(self._on_project_changed)
         self.curve_editor.keysChangeRequested.connect(self._keys_requested)
         self.patterns.patternActivated.connect(self.add_at_playhead)
 
@@ -114,16 +107,8 @@ class LightingLanesController(QObject):
         # a panel under the timeline (splitting the timeline's dock would break its tab group: add to the area)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.curve_dock, Qt.Orientation.Vertical)
         self.curve_dock.hide()
-        self._build_menu(self._lighting_menu(window.menuBar()))
+        self._build_menu(lighting_menu(window.menuBar()))
         self._bind_project()
-
-    @staticmethod
-    def _lighting_menu(menubar) -> QMenu:
-        for action in menubar.actions():
-            menu = action.menu()
-            if menu is not None and action.text().replace("&", "") == "Lighting":
-                return menu
-        return menubar.addMenu("&Lighting")
 
     def _act(self, menu: QMenu, key: str, text: str, slot, shortcut: str | None = None) -> QAction:
         act = QAction(text, self.window)
@@ -150,43 +135,17 @@ class LightingLanesController(QObject):
         menu.addAction(self.curve_action)
 
     # ================================================================ project
-    @property
-    def project(self):
-        self._bind_project()
-        return self._project
-
-    def _bind_project(self) -> None:
-        current = getattr(self.window, "project", None) if self.window is not None else None
-        if current is not None and current.closed:
-            current = None
-        if current is self._project:
-            return
-        self._unbind()
-        self._project = current
-        if current is not None:
-            current.changed.connect(self._project_changed_any_thread)
-        self.reload()
-
     def _unbind(self) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._project_changed_any_thread)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-        self._project = None
+        super()._unbind()
         self._stored = None
         self.curve_layer = None
 
+    def _project_switched(self) -> None:
+        self.reload()
+
     def project_opened(self) -> None:
-        self._bind_project()
-        self.reload()
-
-    def project_closing(self) -> None:
-        self._unbind()
-        self.reload()
-
-    def _project_changed_any_thread(self, label: str = "") -> None:
-        self._projectChanged.emit(str(label))
+        super().project_opened()
+        self.reload()  # also when the window kept the same project object
 
     def _on_project_changed(self, _label: str) -> None:
         if self._project is not None and not self._project.closed:
@@ -211,7 +170,7 @@ class LightingLanesController(QObject):
         try:
             stored = self._read(project)
         except LumaError as exc:
-            self._error(f"The lighting lanes cannot be shown: {exc}")
+            self.show_error(f"The lighting lanes cannot be shown: {exc}")
             return
         if stored == self._stored:
             return
@@ -233,12 +192,6 @@ class LightingLanesController(QObject):
         return {b.layer_id: b for b in self.lanes.blocks()} if self.lanes is not None else {}
 
     # ================================================================ edits
-    def _error(self, message: str) -> None:
-        if self.window is not None and hasattr(self.window, "show_error"):
-            self.window.show_error(message)
-        else:
-            log.warning("%s", message)
-
     def write(self, fn, project, edit: LayerEdit) -> None:
         """Undo/redo: write an edit's rows (errors are shown, never raised into Qt)."""
         if project is None or project.closed:
@@ -246,19 +199,19 @@ class LightingLanesController(QObject):
         try:
             fn(project, edit)
         except LumaError as exc:
-            self._error(f"Cannot {'undo' if fn is layer_edit.revert else 'redo'} {edit.label}: {exc}")
+            self.show_error(f"Cannot {'undo' if fn is layer_edit.revert else 'redo'} {edit.label}: {exc}")
         self.reload()
 
     def edit(self, fn, *args, label: str | None = None) -> LayerEdit | None:
         """Run one core edit on the project and record it for undo; None when refused (the error is shown)."""
         project = self.project
         if project is None:
-            self._error("Open or create a project first (File > New Project).")
+            self.show_error("Open or create a project first (File > New Project).")
             return None
         try:
             result = fn(project, *args)
         except LumaError as exc:
-            self._error(str(exc))
+            self.show_error(str(exc))
             self.reload()
             return None
         if label:

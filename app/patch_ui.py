@@ -25,13 +25,13 @@ beside the timeline and Lighting > Patch); tell it about projects with
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QDockWidget
 
+from app.project_follower import ProjectFollower, lighting_menu
 from core.errors import LumaError
 from core.lighting.addressing import find_conflicts, plan_fixtures
 from core.lighting.errors import PatchError
@@ -43,7 +43,6 @@ from core.lighting.patch_store import (add_fixtures, check_fixture, load_fixture
 from core.lighting.store import stored_definitions
 from widgets.patch_panel import PatchPanel, PatchRow
 
-log = logging.getLogger(__name__)
 
 _ROLE_NAMES = {"color_wheel": "Colour wheel", "uv": "UV", "other": ""}
 
@@ -167,20 +166,15 @@ def push_fixture_edits(controller, after: list[FixtureInstance], label: str) -> 
 
 
 # ==================================================================== the controller
-class PatchController(QObject):
-    _projectChanged = Signal(str)  # project.changed, moved onto the GUI thread
-
+class PatchController(ProjectFollower):
     def __init__(self, window=None, library: FixtureLibrary | None = None):
         super().__init__(window)
-        self.window = window
         self.library = library if library is not None else FixtureLibrary()
         self.panel = PatchPanel()
         self.dock: QDockWidget | None = None
         self.entries: list[LibraryEntry] | None = None  # None until the library is scanned
         self.fixtures: list[FixtureInstance] = []
         self.conflicts: dict = {}
-        self.messages: list[str] = []
-        self._project = None
         self._scan_job: int | None = None
         self._dirty = True
         self._shown_fp = ""
@@ -191,7 +185,6 @@ class PatchController(QObject):
         b.addRequested.connect(self.add_fixtures)
         self.panel.editRequested.connect(self.edit_field)
         self.panel.removeRequested.connect(self.remove_fixtures)
-        self._projectChanged.connect(self._on_project_changed)
         b.set_status("The fixture library is scanned when this panel opens")
 
     # ================================================================ installation
@@ -226,56 +219,11 @@ class PatchController(QObject):
             self.dock.raise_()
         self._visibility_changed(True)
 
-    @property
-    def undo_stack(self):
-        return self.window.undo_stack
-
-    @property
-    def project(self):
-        self._bind_project()
-        return self._project
-
-    def show_error(self, message: str) -> None:
-        self.messages.append(message)
-        if self.window is not None and hasattr(self.window, "show_error"):
-            self.window.show_error(message)
-        else:
-            log.warning("%s", message)
-
     # ================================================================ project
-    def _bind_project(self) -> None:
-        current = getattr(self.window, "project", None) if self.window is not None else None
-        if current is not None and current.closed:
-            current = None
-        if current is self._project:
-            return
-        self._unbind()
-        self._project = current
-        if current is not None:
-            current.changed.connect(self._project_changed_any_thread)
+    def _project_switched(self) -> None:
         self._dirty = True
         self._shown_fp = ""
-        self.refresh()
-
-    def _unbind(self) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._project_changed_any_thread)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-        self._project = None
-
-    def project_opened(self) -> None:
-        self._bind_project()
-
-    def project_closing(self) -> None:
-        self._unbind()
-        self.fixtures, self.conflicts = [], {}
-        self._shown_fp = ""
-        self.panel.set_rows([])
-
-    def _project_changed_any_thread(self, label: str = "") -> None:
-        self._projectChanged.emit(str(label))
+        self.refresh()  # with no project: an empty table
 
     def _on_project_changed(self, _label: str) -> None:
         self._dirty = True
@@ -439,12 +387,3 @@ class PatchController(QObject):
     def remove_fixtures(self, ids: list[str]) -> None:
         if self.project is not None and ids:
             self.undo_stack.push(RemoveFixturesCommand(self, list(ids)))
-
-
-def lighting_menu(menubar) -> QMenu:
-    """The window's Lighting menu (made when no one made it yet)."""
-    for action in menubar.actions():
-        menu = action.menu()
-        if menu is not None and action.text().replace("&", "") == "Lighting":
-            return menu
-    return menubar.addMenu("&Lighting")

@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QUndoCommand
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMenu
+from PySide6.QtWidgets import QDockWidget, QInputDialog
 
 from app.pattern_model import (LightingNodeModel, empty_pattern_json, graph_errors, node_preview, pattern_names,
                                preview_times, stored_pattern_json, structure_error, to_graph_data, to_pattern,
                                write_pattern_json)
+from app.project_follower import ProjectFollower, lighting_menu
 from core.errors import LumaError
 from core.lighting.pattern import PatternGraph
 from core.lighting.store import load_show
@@ -63,12 +64,9 @@ class PatternEditCommand(QUndoCommand):
         self.controller.store(self.name, self.before, f"undo {self.text()}")
 
 
-class PatternEditorController(QObject):
-    _projectChanged = Signal(str)  # project.changed, moved onto the GUI thread
-
+class PatternEditorController(ProjectFollower):
     def __init__(self, window=None, use_pyqtgraph: bool | None = None):
         super().__init__(window)
-        self.window = window
         self.editor = NodeEditor(use_pyqtgraph=use_pyqtgraph)
         self.model = LightingNodeModel()
         self.editor.set_model(self.model)
@@ -77,13 +75,11 @@ class PatternEditorController(QObject):
         self.dock: QDockWidget | None = None
         self.edit_action: QAction | None = None
         self.show = None  # the project's lighting show (rig, tempo, layers) as last loaded
-        self._project = None
         self._fingerprint = ""
         self._storing = False
         self.editor.changeRequested.connect(self._on_change)
         self.editor.currentNodeChanged.connect(lambda _nid: self.update_preview())
         self.editor.setEnabled(False)
-        self._projectChanged.connect(self._on_project_changed)
 
     # ================================================================ installation
     def install(self, window) -> None:
@@ -102,61 +98,16 @@ class PatternEditorController(QObject):
             window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         dock.hide()
         self.dock = dock
-        menu = self._lighting_menu(window.menuBar())
+        menu = lighting_menu(window.menuBar())
         self.edit_action = QAction("Edit Pattern…", window)
         self.edit_action.triggered.connect(self.ask_pattern)
         menu.addAction(self.edit_action)
         self._bind_project()
 
-    @staticmethod
-    def _lighting_menu(menubar) -> QMenu:
-        for action in menubar.actions():
-            menu = action.menu()
-            if menu is not None and action.text().replace("&", "") == "Lighting":
-                return menu
-        return menubar.addMenu("&Lighting")
-
-    @property
-    def undo_stack(self):
-        return self.window.undo_stack
-
-    @property
-    def project(self):
-        self._bind_project()
-        return self._project
-
-    def _bind_project(self) -> None:
-        """Follow ``window.project`` (connect to the new project's changes, drop the old one's)."""
-        current = getattr(self.window, "project", None) if self.window is not None else None
-        if current is not None and current.closed:
-            current = None
-        if current is self._project:
-            return
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._project_changed_any_thread)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-        self._project = current
+    def _project_switched(self) -> None:
         self.name = self.shown_json = None
         self.show = None
         self._fingerprint = ""
-        if current is not None:
-            current.changed.connect(self._project_changed_any_thread)
-        self._show_nothing()
-
-    def project_opened(self) -> None:
-        self._bind_project()
-
-    def project_closing(self) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._project_changed_any_thread)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-        self._project = None
-        self.name = self.shown_json = None
-        self.show = None
         self._show_nothing()
 
     def _show_error(self, message: str) -> None:
@@ -305,9 +256,6 @@ class PatternEditorController(QObject):
         self.editor.show_preview(node_preview(graph, nid, self.model.rig, self.show.tempo, t, start))
 
     # ================================================================ changes from elsewhere
-    def _project_changed_any_thread(self, label: str = "") -> None:
-        self._projectChanged.emit(str(label))
-
     def _on_project_changed(self, _label: str) -> None:
         if self._storing or self._project is None or self._project.closed or self.name is None:
             return

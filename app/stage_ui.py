@@ -32,11 +32,12 @@ import logging
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from app.patch_ui import lighting_menu, push_fixture_edits
+from app.patch_ui import push_fixture_edits
+from app.project_follower import ProjectFollower, lighting_menu
 from core.errors import LumaError
 from core.lighting.addressing import find_conflicts
 from core.lighting.buffer import CompositeBuffer
@@ -52,12 +53,9 @@ RATE_HZ = 44.0  # while the transport plays
 IDLE_HZ = 10.0  # while it stands: only notices what else changed the show
 
 
-class StageController(QObject):
-    _projectChanged = Signal(str)  # project.changed, moved onto the GUI thread
-
+class StageController(ProjectFollower):
     def __init__(self, window=None):
         super().__init__(window)
-        self.window = window
         self.view = StageView()
         self.view.setObjectName("stage-view")
         self.overlay: StageOverlay | None = None
@@ -69,8 +67,6 @@ class StageController(QObject):
         self.last_time: float | None = None
         self.frames_shown = 0
         self.message = ""
-        self.messages: list[str] = []
-        self._project = None
         self._own_source: ShowDmxSource | None = None  # only without window.show_output
         self._source_seen = None
         self._vis: FixtureVisualizer | None = None
@@ -109,7 +105,6 @@ class StageController(QObject):
         lay.addWidget(self.view, 1)
 
         self.view.moveRequested.connect(self.move_fixtures)
-        self._projectChanged.connect(self._on_project_changed)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(int(1000 / RATE_HZ))
@@ -197,55 +192,10 @@ class StageController(QObject):
         return dock_shown or (self.overlay is not None and self.overlay.isVisible())
 
     # ================================================================ project
-    @property
-    def project(self):
-        self._bind_project()
-        return self._project
-
-    @property
-    def undo_stack(self):
-        return self.window.undo_stack
-
-    def show_error(self, message: str) -> None:
-        self.messages.append(message)
-        if self.window is not None and hasattr(self.window, "show_error"):
-            self.window.show_error(message)
-        else:
-            log.warning("%s", message)
-
-    def _bind_project(self) -> None:
-        current = getattr(self.window, "project", None) if self.window is not None else None
-        if current is not None and current.closed:
-            current = None
-        if current is self._project:
-            return
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._project_changed_any_thread)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-        self._project = current
+    def _project_switched(self) -> None:
         self._own_source = None
         self._layout_fp = self._lighting_fp = ""
-        if current is not None:
-            current.changed.connect(self._project_changed_any_thread)
         self.reload()
-
-    def project_opened(self) -> None:
-        self._bind_project()
-
-    def project_closing(self) -> None:
-        if self._project is not None:
-            try:
-                self._project.changed.disconnect(self._project_changed_any_thread)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-        self._project = None
-        self._own_source = None
-        self.reload()
-
-    def _project_changed_any_thread(self, label: str = "") -> None:
-        self._projectChanged.emit(str(label))
 
     def _on_project_changed(self, _label: str) -> None:
         if self._project is None or self._project.closed:

@@ -1,28 +1,7 @@
 """Writing a sequence as OTIO, an OTIO bundle, a CMX 3600 EDL or Final Cut Pro 7 XML.
 
-Mapping (Luma -> OTIO):
-
-* each track -> an ``otio.schema.Track`` (video tracks bottom first, then audio),
-  ``enabled`` = not hidden (video) / not muted (audio);
-* each clip -> an ``otio.schema.Clip`` with an ``ExternalReference`` (absolute
-  file URL, ``available_range`` from the media probe at the media's own rate)
-  and ``source_range`` = (source_in, duration) at the sequence rate; empty
-  space between clips -> ``otio.schema.Gap``;
-* speed -> a ``LinearTimeWarp`` (``time_scalar`` = speed; the exact Fraction in
-  its metadata);
-* transitions -> ``otio.schema.Transition`` between their two clips:
-  ``SMPTE_Dissolve`` for a crossfade, ``Custom_Transition`` for the other kinds,
-  ``in_offset`` = duration // 2 and ``out_offset`` = the rest, which is OTIO's
-  way of saying what the model says (centred on the cut, clip A plays on past
-  its end and clip B starts early from their media handles);
-* sequence markers -> markers on the timeline's stack (colour names mapped to
-  ``MarkerColor``).
-
-Everything only Luma knows (the exact rate, properties and filters, transition
-parameters, track solo/lock/properties, media content hashes, marker colours
-OTIO has no name for) goes under ``metadata["luma"]``, so Luma -> OTIO -> Luma
-is lossless. Formats that hold less (EDL, FCP XML) are written with what their
-adapter accepts and :class:`ExportResult` lists what was left out.
+The Luma -> OTIO mapping (tracks, clips, gaps, speed, transitions, markers and
+the lossless ``metadata["luma"]``) is described once, in :mod:`core.timeline.otio_io`.
 """
 
 from __future__ import annotations

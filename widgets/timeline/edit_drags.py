@@ -88,6 +88,7 @@ class _GhostDrag(Drag):
         ghost.setRect(QRectF(x0, r.y + 1, max(1.0, view.scene_x(end) - x0), r.height - 2))
 
     def cancel(self) -> None:
+        self.active = False  # slip and slide start inactive until the mouse moves
         _remove(self.view, self.ghosts)
         self.view.show_snap(None)
 
@@ -232,10 +233,6 @@ class SlipDrag(_GhostDrag):
             self.view.slipRequested.emit(self.clip.id, int(round(self.delta * speed)))
         return was_active
 
-    def cancel(self) -> None:
-        self.active = False
-        super().cancel()
-
 
 class SlideDrag(_GhostDrag):
     """Slide: the clip moves along its track; the neighbour before it grows, the one after shrinks."""
@@ -297,10 +294,6 @@ class SlideDrag(_GhostDrag):
         if was_active and self.delta:
             self.view.slideRequested.emit(self.clip.id, int(self.delta))
         return was_active
-
-    def cancel(self) -> None:
-        self.active = False
-        super().cancel()
 
 
 class MarkerDrag(Drag):
